@@ -1,0 +1,1 @@
+"""Run-time pieces shared by the services; nothing here connects at import."""

@@ -1,0 +1,1 @@
+"""The wire contract shared by every service: event models, topics, CloudEvents codec."""

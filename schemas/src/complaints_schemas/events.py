@@ -1,0 +1,261 @@
+"""Event models: what travels on each topic, as pydantic v2 models.
+
+Each event class names its CloudEvents `type`; the Kafka codec in
+`complaints_schemas.cloudevents` carries the other attributes in headers.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import (
+    AwareDatetime,
+    Base64Bytes,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+CE_TYPE_PREFIX = "com.complaints"
+
+Identifier = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)
+]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+
+
+class Event(BaseModel):
+    """Base of every event: frozen, unknown fields refused, a CloudEvents type."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    ce_type: ClassVar[str]
+    # The attribute whose value is the Kafka record key and the CloudEvents subject.
+    key_field: ClassVar[str] = "complaint_id"
+
+    def kafka_key(self) -> str:
+        return str(getattr(self, self.key_field))
+
+
+class Channel(StrEnum):
+    HOTLINE = "hotline"
+    CHAT = "chat"
+    EMAIL = "email"
+    APP = "app"
+    SOCIAL = "social"
+    WEB = "web"
+    OTHER = "other"
+
+
+class CustomerTier(StrEnum):
+    STANDARD = "standard"
+    VIP = "vip"
+
+
+class Severity(StrEnum):
+    RED = "red"
+    YELLOW = "yellow"
+    GREEN = "green"
+
+
+class Scope(StrEnum):
+    INDIVIDUAL = "individual"
+    COMMON = "common"
+    RISK = "risk"
+
+
+class Customer(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    id: Identifier
+    tier: CustomerTier = CustomerTier.STANDARD
+    name: ShortText | None = None
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 \-]{5,20}$")] | None = None
+    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    annual_spend: Annotated[float, Field(ge=0)] | None = None
+    region: ShortText | None = None
+
+
+class ComplaintSubmitted(Event):
+    """What an upstream channel sends: one customer's complaint as it arrived."""
+
+    ce_type: ClassVar[str] = f"{CE_TYPE_PREFIX}.complaint.submitted.v1"
+    key_field: ClassVar[str] = "channel_event_id"
+
+    channel: Channel
+    channel_event_id: Identifier = Field(
+        description="The channel's own id for this complaint; a resend with the same id "
+        "is the same complaint."
+    )
+    customer: Customer
+    title: ShortText
+    description: LongText
+    product_id: Identifier | None = None
+    order_id: Identifier | None = None
+    occurred_at: AwareDatetime
+    language: Literal["zh", "en"] | None = None
+
+
+class ComplaintAccepted(ComplaintSubmitted):
+    """A submitted complaint that passed validation, with its id and language settled."""
+
+    ce_type: ClassVar[str] = f"{CE_TYPE_PREFIX}.complaint.accepted.v1"
+    key_field: ClassVar[str] = "complaint_id"
+
+    complaint_id: Identifier
+    accepted_at: AwareDatetime
+    language: Literal["zh", "en"]
+
+
+class Reason(BaseModel):
+    """Why a decision was taken: the rule, and what in the complaint matched it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    decision: Literal["severity", "scope", "category", "department"]
+    rule: str
+    detail: str
+
+
+class ComplaintClassified(Event):
+    ce_type: ClassVar[str] = f"{CE_TYPE_PREFIX}.complaint.classified.v1"
+
+    complaint_id: Identifier
+    classified_at: AwareDatetime
+    severity: Severity
+    scope: Scope
+    category: Identifier
+    department: Identifier
+    fingerprint: Identifier = Field(description="Complaints with equal fingerprints are alike.")
+    cluster_id: Identifier | None = None
+    cluster_size: Annotated[int, Field(ge=1)] | None = None
+    reasons: tuple[Reason, ...]
+    complaint: ComplaintAccepted
+
+
+class LifecycleAction(StrEnum):
+    ACKNOWLEDGED = "acknowledged"
+    RESPONDED = "responded"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    TRANSFERRED = "transferred"
+
+
+class ComplaintLifecycleEvent(Event):
+    """A step in a complaint's handling, reported by an agent, a CRM or an alert link."""
+
+    ce_type: ClassVar[str] = f"{CE_TYPE_PREFIX}.complaint.lifecycle.v1"
+
+    event_id: Identifier = Field(description="Stable id of this step; a resend is ignored.")
+    complaint_id: Identifier
+    action: LifecycleAction
+    occurred_at: AwareDatetime
+    actor: ShortText | None = None
+    note: LongText | None = None
+    to_department: Identifier | None = None
+
+    @model_validator(mode="after")
+    def _transfer_names_department(self) -> ComplaintLifecycleEvent:
+        if (self.action is LifecycleAction.TRANSFERRED) != (self.to_department is not None):
+            raise ValueError("to_department is required for, and only for, a transfer")
+        return self
+
+
+class EscalationKind(StrEnum):
+    WARNING = "warning"
+    BREACH = "breach"
+
+
+class ComplaintEscalated(Event):
+    """One step of an escalation: a warning before a deadline or a breach after it."""
+
+    ce_type: ClassVar[str] = f"{CE_TYPE_PREFIX}.complaint.escalated.v1"
+
+    escalation_id: Identifier = Field(
+        description="Deterministic from complaint or cluster, clock, level and repeat."
+    )
+    complaint_id: Identifier
+    cluster_id: Identifier | None = None
+    kind: EscalationKind
+    clock: Identifier
+    level: Annotated[int, Field(ge=0)]
+    deadline: AwareDatetime
+    escalated_at: AwareDatetime
+    severity: Severity
+    scope: Scope
+    category: Identifier
+    department: Identifier
+    title: ShortText
+    targets: tuple[Identifier, ...] = ()
+
+
+class NotificationDelivered(Event):
+    ce_type: ClassVar[str] = f"{CE_TYPE_PREFIX}.notification.delivered.v1"
+    key_field: ClassVar[str] = "notification_id"
+
+    notification_id: Identifier = Field(description="Deterministic per escalation, receiver, channel.")
+    escalation_id: Identifier
+    complaint_id: Identifier
+    channel: Identifier
+    receiver: Identifier
+    delivered_at: AwareDatetime
+    attempts: Annotated[int, Field(ge=1)]
+
+
+class NotificationFailed(Event):
+    ce_type: ClassVar[str] = f"{CE_TYPE_PREFIX}.notification.failed.v1"
+    key_field: ClassVar[str] = "notification_id"
+
+    notification_id: Identifier
+    escalation_id: Identifier
+    complaint_id: Identifier
+    channel: Identifier
+    receiver: Identifier
+    failed_at: AwareDatetime
+    attempts: Annotated[int, Field(ge=1)]
+    retryable: bool = Field(description="False when the channel refused it for good.")
+    reason: str
+
+
+class FieldError(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    location: str
+    message: str
+
+
+class ComplaintRejected(Event):
+    """A dead letter: input that could not be decoded or validated, kept whole."""
+
+    ce_type: ClassVar[str] = f"{CE_TYPE_PREFIX}.complaint.rejected.v1"
+    key_field: ClassVar[str] = "source"
+
+    reason: Literal[
+        "undecodable", "invalid_envelope", "invalid_event", "unknown_complaint", "too_large"
+    ]
+    detail: str
+    errors: tuple[FieldError, ...] = ()
+    original: Base64Bytes = Field(description="The bytes as received, base64 in JSON.")
+    source: str = Field(description="Where it came from: 'kafka' or 'http'.")
+    source_topic: str | None = None
+    partition: int | None = None
+    offset: int | None = None
+    rejected_at: AwareDatetime
+
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    ComplaintSubmitted,
+    ComplaintAccepted,
+    ComplaintClassified,
+    ComplaintLifecycleEvent,
+    ComplaintEscalated,
+    NotificationDelivered,
+    NotificationFailed,
+    ComplaintRejected,
+)
