@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-
 from complaints_schemas import cloudevents, generate, topics
 from complaints_schemas.events import (
     ComplaintLifecycleEvent,
@@ -40,7 +39,8 @@ def test_every_topic_has_an_event_model() -> None:
 def test_per_complaint_topics_are_copartitioned() -> None:
     keyed = [t for t in topics.ALL_TOPICS if t.key == "complaint_id"]
     assert {t.partitions for t in keyed} == {topics.COMPLAINT_PARTITIONS}
-    assert topics.CLASSIFIED in keyed and topics.LIFECYCLE in keyed
+    assert topics.CLASSIFIED in keyed
+    assert topics.LIFECYCLE in keyed
 
 
 def test_binary_mode_round_trip() -> None:

@@ -129,7 +129,9 @@ class LocalKafka:
     def _java(self, main: str, *args: str) -> list[str]:
         java = shutil.which("java")
         if java is None:
-            raise BrokerError("java is not on PATH: install a JDK 17+ (apt-get install default-jdk)")
+            raise BrokerError(
+                "java is not on PATH: install a JDK 17+ (apt-get install default-jdk)"
+            )
         classpath = os.pathsep.join(str(p) for p in sorted(LIB_DIR.glob("*.jar")))
         return [
             java,

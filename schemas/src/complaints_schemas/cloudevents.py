@@ -27,7 +27,7 @@ Headers = Sequence[tuple[str, bytes | str | None]]
 class KafkaRecord:
     key: bytes
     value: bytes
-    headers: list[tuple[str, bytes]]
+    headers: list[tuple[str, str | bytes | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,7 @@ class DecodeError(Exception):
 def encode(event: Event, *, source: str, id: str, time: datetime) -> KafkaRecord:
     """Encode an event as a Kafka record keyed by its key field."""
     key = event.kafka_key()
-    headers = [
+    headers: list[tuple[str, str | bytes | None]] = [
         ("ce_specversion", SPEC_VERSION.encode()),
         ("ce_id", id.encode()),
         ("ce_source", source.encode()),
@@ -119,7 +119,8 @@ def decode_data(model: type[E], value: bytes | None) -> E:
     except UnicodeDecodeError as exc:
         raise DecodeError("undecodable", f"value is not UTF-8: {exc}") from exc
     try:
-        return model.model_validate_json(text)
+        event: E = model.model_validate_json(text)
+        return event
     except ValidationError as exc:
         errors = field_errors(exc)
         if any(err["type"] == "json_invalid" for err in exc.errors()):

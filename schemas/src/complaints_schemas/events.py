@@ -21,9 +21,7 @@ from pydantic import (
 
 CE_TYPE_PREFIX = "com.complaints"
 
-Identifier = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)
-]
+Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 
@@ -199,7 +197,9 @@ class NotificationDelivered(Event):
     ce_type: ClassVar[str] = f"{CE_TYPE_PREFIX}.notification.delivered.v1"
     key_field: ClassVar[str] = "notification_id"
 
-    notification_id: Identifier = Field(description="Deterministic per escalation, receiver, channel.")
+    notification_id: Identifier = Field(
+        description="Deterministic per escalation, receiver, channel."
+    )
     escalation_id: Identifier
     complaint_id: Identifier
     channel: Identifier

@@ -43,7 +43,7 @@ def _dump(doc: dict[str, Any]) -> str:
 
 
 def json_schema(model: type[Event]) -> dict[str, Any]:
-    schema = model.model_json_schema(mode="serialization")
+    schema: dict[str, Any] = model.model_json_schema(mode="serialization")
     schema["$id"] = f"urn:{model.ce_type}"
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema

@@ -8,12 +8,12 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from confluent_kafka import KafkaError, KafkaException, Message, Producer
-from confluent_kafka.admin import AdminClient, NewTopic
-
-from complaints_kit.settings import KafkaSettings
 from complaints_schemas.cloudevents import KafkaRecord
 from complaints_schemas.topics import Topic
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+
+from complaints_kit.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +121,8 @@ class AsyncProducer:
         )
         return future
 
-    async def flush(self, timeout: float = 30.0) -> int:
-        return await asyncio.to_thread(self._producer.flush, timeout)
+    async def flush(self, wait_seconds: float = 30.0) -> int:
+        return await asyncio.to_thread(self._producer.flush, wait_seconds)
 
     def close(self, timeout: float = 10.0) -> None:
         self._producer.flush(timeout)

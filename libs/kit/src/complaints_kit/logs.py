@@ -36,7 +36,7 @@ class JsonFormatter(logging.Formatter):
 
 class MaskingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return mask(super().format(record))
+        return mask(str(super().format(record)))
 
 
 def configure_logging(service: str, *, level: str = "INFO", json_lines: bool = True) -> None:

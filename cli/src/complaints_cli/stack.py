@@ -1,0 +1,73 @@
+"""The whole pipeline on one machine: the four services and a webhook sink over one broker."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from complaints_kit.kafka import provision_topics
+from complaints_kit.settings import KafkaSettings
+from complaints_schemas.topics import ALL_TOPICS
+
+from complaints_cli.broker import REPO_ROOT, free_port
+from complaints_cli.processes import DEFAULT_PORTS, SERVICES, ServiceProcess
+from complaints_cli.sink import WebhookSink
+
+
+def new_webhook_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+@dataclass
+class Stack:
+    bootstrap: str
+    workdir: Path
+    env: dict[str, dict[str, str]] = field(default_factory=dict)
+    fixed_ports: bool = False
+    sink_port: int = 0
+    secret: str = field(default_factory=new_webhook_secret)
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+    sink: WebhookSink | None = None
+
+    def start(self, *, timeout: float = 120.0) -> dict[str, float]:
+        """Provision topics, start the sink and every service; return seconds to ready each."""
+        provision_topics(KafkaSettings(bootstrap_servers=self.bootstrap), ALL_TOPICS)
+        self.sink = WebhookSink(
+            secret=self.secret, port=self.sink_port, log_path=self.workdir / "sink.jsonl"
+        ).start()
+        for name in SERVICES:
+            self.services[name] = self._process(name)
+            self.services[name].start()
+        return {name: proc.wait_ready(timeout) for name, proc in self.services.items()}
+
+    def _process(self, name: str) -> ServiceProcess:
+        port = DEFAULT_PORTS[name] if self.fixed_ports else free_port()
+        prefix = name.upper()
+        env = {
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            f"{prefix}_LOG_JSON": "true",
+            f"{prefix}_DATA_DIR": str(self.workdir / "data" / name),
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])
+            ),
+        }
+        if name == "notifier":
+            assert self.sink is not None
+            env |= {"NOTIFIER_WEBHOOK_URL": self.sink.url, "NOTIFIER_WEBHOOK_SECRET": self.secret}
+        env |= self.env.get(name, {})
+        return ServiceProcess(name=name, port=port, env=env, log_dir=self.workdir / "logs")
+
+    def restart(self, name: str) -> float:
+        """Start a service again (after stop or kill) with the same settings and port."""
+        self.services[name].start()
+        return self.services[name].wait_ready()
+
+    def stop(self) -> None:
+        for proc in reversed(list(self.services.values())):
+            proc.stop()
+        if self.sink is not None:
+            self.sink.stop()
+            self.sink = None
