@@ -19,6 +19,7 @@ from rich.table import Table
 from complaints_cli import broker as local_broker
 from complaints_cli.demo import demo_complaints
 from complaints_cli.send import acknowledge, load_file, send_http, send_kafka
+from complaints_cli.sink import WebhookSink
 from complaints_cli.stack import Stack
 
 app = typer.Typer(help="Complaint escalation pipeline: local run, demo traffic, tools.")
@@ -198,6 +199,35 @@ def broker(
         pass
     finally:
         kafka.stop()
+
+
+@app.command()
+def sink(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8099,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    secret: Annotated[
+        str, typer.Option(envvar="NOTIFIER_WEBHOOK_SECRET", help="The whsec_ signing secret.")
+    ] = "",
+) -> None:
+    """Run the webhook sink alone: verify and print each escalation it receives."""
+    if not secret:
+        raise typer.BadParameter("set --secret or NOTIFIER_WEBHOOK_SECRET")
+    receiver = WebhookSink(secret=secret, host=host, port=port).start()
+    console.print(
+        f"Webhook sink on http://{host}:{receiver.port}/hooks/escalations; Ctrl-C stops it."
+    )
+    shown = 0
+    try:
+        while True:
+            received = receiver.received()
+            for entry in received[shown:]:
+                console.print_json(data=entry)
+            shown = len(received)
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        receiver.stop()
 
 
 @app.command()
