@@ -53,6 +53,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
 def ensure_jars(*, quiet: bool = True) -> Path:
     """Fetch the broker's jars with mvn unless the cached copy matches the pom."""
     digest = hashlib.sha256(POM.read_bytes()).hexdigest()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 import uuid
 from datetime import UTC, datetime
@@ -37,20 +38,11 @@ DEV_SLAS = {
 
 def _dev_broker(state_dir: Path, fresh: bool) -> local_broker.LocalKafka:
     if fresh:
-        import shutil
-
         shutil.rmtree(state_dir, ignore_errors=True)
     kafka = local_broker.LocalKafka(state_dir=state_dir)
-    if _port_free(9092) and _port_free(9093):
+    if local_broker.port_free(9092) and local_broker.port_free(9093):
         kafka.port, kafka.controller_port = 9092, 9093
     return kafka
-
-
-def _port_free(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
 @app.command()
@@ -60,6 +52,9 @@ def dev(
     exit_after: Annotated[
         float, typer.Option(help="Stop after this many seconds (0: run until Ctrl-C).")
     ] = 0,
+    until_delivered: Annotated[
+        bool, typer.Option(help="Stop once the sink has received an escalation (exit 1 if none).")
+    ] = False,
 ) -> None:
     """Run everything locally: broker, topics, the four services, a webhook sink, demo traffic."""
     workdir = LOCAL_DIR / "dev"
@@ -77,15 +72,16 @@ def dev(
         workdir=workdir,
         env={"escalation": DEV_SLAS},
         fixed_ports=True,
-        sink_port=8099 if _port_free(8099) else 0,
+        sink_port=8099 if local_broker.port_free(8099) else 0,
     )
+    delivered = 0
     try:
         with console.status("Starting intake, classifier, escalation and notifier..."):
             ready = stack.start()
         _print_where_to_look(stack, bootstrap, kafka, ready)
         if demo:
             _send_demo(stack)
-        _follow_sink(stack, exit_after)
+        delivered = _follow_sink(stack, exit_after=exit_after, until_delivered=until_delivered)
     except KeyboardInterrupt:
         pass
     finally:
@@ -94,6 +90,8 @@ def dev(
             if kafka is not None:
                 kafka.stop()
         console.print("Stopped.")
+    if until_delivered and not delivered:
+        raise typer.Exit(1)
 
 
 def _print_where_to_look(
@@ -134,11 +132,14 @@ def _send_demo(stack: Stack) -> None:
     )
 
 
-def _follow_sink(stack: Stack, exit_after: float) -> None:
+def _follow_sink(stack: Stack, *, exit_after: float, until_delivered: bool) -> int:
+    """Print escalations as the sink receives them; return how many arrived."""
     assert stack.sink is not None
     shown = 0
     started = time.monotonic()
     while exit_after <= 0 or time.monotonic() - started < exit_after:
+        if until_delivered and shown:
+            break
         received = stack.sink.received()
         for entry in received[shown:]:
             data = (entry.get("payload") or {}).get("data", {})
@@ -150,6 +151,7 @@ def _follow_sink(stack: Stack, exit_after: float) -> None:
             )
         shown = len(received)
         time.sleep(0.5)
+    return shown
 
 
 @app.command()

@@ -12,7 +12,7 @@ from complaints_kit.kafka import provision_topics
 from complaints_kit.settings import KafkaSettings
 from complaints_schemas.topics import ALL_TOPICS
 
-from complaints_cli.broker import REPO_ROOT, free_port
+from complaints_cli.broker import REPO_ROOT, free_port, port_free
 from complaints_cli.processes import DEFAULT_PORTS, SERVICES, ServiceProcess
 from complaints_cli.sink import WebhookSink
 
@@ -26,7 +26,7 @@ class Stack:
     bootstrap: str
     workdir: Path
     env: dict[str, dict[str, str]] = field(default_factory=dict)
-    fixed_ports: bool = False
+    fixed_ports: bool = False  # the documented ports where free, else any free port
     sink_port: int = 0
     secret: str = field(default_factory=new_webhook_secret)
     services: dict[str, ServiceProcess] = field(default_factory=dict)
@@ -44,7 +44,8 @@ class Stack:
         return {name: proc.wait_ready(timeout) for name, proc in self.services.items()}
 
     def _process(self, name: str) -> ServiceProcess:
-        port = DEFAULT_PORTS[name] if self.fixed_ports else free_port()
+        default = DEFAULT_PORTS[name]
+        port = default if self.fixed_ports and port_free(default) else free_port()
         prefix = name.upper()
         env = {
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
