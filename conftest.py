@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from complaints_cli.broker import kafka_broker
 from complaints_kit.kafka import provision_topics
 from complaints_kit.settings import KafkaSettings

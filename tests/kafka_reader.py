@@ -6,9 +6,10 @@ import time
 import uuid
 from typing import TypeVar
 
+from confluent_kafka import Consumer, TopicPartition
+
 from complaints_schemas import cloudevents
 from complaints_schemas.events import Event
-from confluent_kafka import Consumer, TopicPartition
 
 E = TypeVar("E", bound=Event)
 

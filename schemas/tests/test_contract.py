@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from complaints_schemas import cloudevents, generate, topics
 from complaints_schemas.events import (
     ComplaintLifecycleEvent,

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from complaints_cli.stack import Stack
 
 RED_SLA_SECONDS = 6.0

@@ -10,11 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
+from confluent_kafka import Producer
+
 from complaints_cli.stack import Stack
 from complaints_schemas import topics
 from complaints_schemas.events import ComplaintAccepted, ComplaintRejected
-from confluent_kafka import Producer
-
 from tests.e2e.conftest import RED_SLA_SECONDS
 from tests.kafka_reader import read_events, read_raw, wait_for
 

@@ -11,9 +11,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from complaints_kit.kafka import provision_topics
-from complaints_kit.settings import KafkaSettings
-from complaints_schemas.topics import ALL_TOPICS
 from rich.console import Console
 from rich.table import Table
 
@@ -22,6 +19,9 @@ from complaints_cli.demo import demo_complaints
 from complaints_cli.send import acknowledge, load_file, send_http, send_kafka
 from complaints_cli.sink import WebhookSink
 from complaints_cli.stack import Stack
+from complaints_kit.kafka import provision_topics
+from complaints_kit.settings import KafkaSettings
+from complaints_schemas.topics import ALL_TOPICS
 
 app = typer.Typer(help="Complaint escalation pipeline: local run, demo traffic, tools.")
 console = Console()

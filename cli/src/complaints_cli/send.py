@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from confluent_kafka import Producer
+
 from complaints_kit.kafka import producer_config
 from complaints_kit.settings import KafkaSettings
 from complaints_schemas import cloudevents
 from complaints_schemas.events import ComplaintSubmitted
 from complaints_schemas.topics import SUBMITTED
-from confluent_kafka import Producer
 
 
 def load_file(path: Path) -> list[dict[str, Any]]:

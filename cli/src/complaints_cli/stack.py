@@ -8,13 +8,12 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from complaints_kit.kafka import provision_topics
-from complaints_kit.settings import KafkaSettings
-from complaints_schemas.topics import ALL_TOPICS
-
 from complaints_cli.broker import REPO_ROOT, free_port, port_free
 from complaints_cli.processes import DEFAULT_PORTS, SERVICES, ServiceProcess
 from complaints_cli.sink import WebhookSink
+from complaints_kit.kafka import provision_topics
+from complaints_kit.settings import KafkaSettings
+from complaints_schemas.topics import ALL_TOPICS
 
 
 def new_webhook_secret() -> str:

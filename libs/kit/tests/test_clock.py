@@ -4,6 +4,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from complaints_kit.clock import FakeClock
 
 T0 = datetime(2026, 1, 26, 9, 0, tzinfo=UTC)

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import asyncio
 
-from complaints_kit.ops_server import OpsServer
 from prometheus_client import CollectorRegistry, Counter
+
+from complaints_kit.ops_server import OpsServer
 
 
 async def _get(port: int, path: str) -> tuple[int, bytes]:

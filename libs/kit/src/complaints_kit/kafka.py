@@ -8,12 +8,12 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from complaints_schemas.cloudevents import KafkaRecord
-from complaints_schemas.topics import Topic
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from complaints_kit.settings import KafkaSettings
+from complaints_schemas.cloudevents import KafkaRecord
+from complaints_schemas.topics import Topic
 
 log = logging.getLogger(__name__)
 
