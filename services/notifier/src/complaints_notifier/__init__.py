@@ -1,0 +1,1 @@
+"""Notifier: delivers each escalation once to its receivers' channels and records the outcome."""

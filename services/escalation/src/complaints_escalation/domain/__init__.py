@@ -1,0 +1,1 @@
+"""Pure escalation logic: state, policy and transitions (no I/O, time passed in)."""

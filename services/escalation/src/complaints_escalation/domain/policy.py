@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
-from complaints_schemas.events import Severity
-
 from complaints_escalation.domain.state import SlaClock
+from complaints_schemas.events import Severity
 
 RESPONSE_CLOCK = "response"
 
@@ -26,7 +25,7 @@ DEFAULT_RESPONSE_SLA: Mapping[Severity, timedelta] = MappingProxyType(
 class EscalationPolicy:
     """Response deadline per severity; after a breach one level more every `level_interval`."""
 
-    response_sla: Mapping[Severity, timedelta] = field(default=DEFAULT_RESPONSE_SLA)
+    response_sla: Mapping[Severity, timedelta] = field(default_factory=lambda: DEFAULT_RESPONSE_SLA)
     level_interval: timedelta = timedelta(minutes=10)
     max_level: int = 3
 

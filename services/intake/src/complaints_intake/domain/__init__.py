@@ -1,0 +1,1 @@
+"""Pure intake logic: ids, normalisation, deduplication, problem details."""

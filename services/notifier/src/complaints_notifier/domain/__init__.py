@@ -1,0 +1,1 @@
+"""Pure notification logic: signatures, ids, routing, retry decisions, outcomes, payloads."""

@@ -1,0 +1,1 @@
+"""Channels that deliver notifications, the outcome publisher and the dedup log."""

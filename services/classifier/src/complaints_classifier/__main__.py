@@ -1,0 +1,65 @@
+"""Run the classifier worker: `python -m complaints_classifier`."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import faust
+
+from complaints_classifier.app import build_service
+from complaints_classifier.rules_file import RulesFileError, load_rules
+from complaints_classifier.settings import ClassifierSettings
+from complaints_kit.kafka import provision_topics
+from complaints_kit.logs import configure_logging
+from complaints_kit.settings import KafkaSettings
+from complaints_schemas.topics import ALL_TOPICS
+
+SERVICE = "classifier"
+
+log = logging.getLogger(__name__)
+
+
+class ClassifierWorker(faust.Worker):
+    """A faust worker that keeps our structured logging (mode replaces root handlers)."""
+
+    def __init__(self, *args: Any, settings: ClassifierSettings, **kwargs: Any) -> None:
+        self._settings = settings
+        super().__init__(*args, **kwargs)
+
+    def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+        configure_logging(
+            SERVICE, level=self._settings.log_level, json_lines=self._settings.log_json
+        )
+
+
+def main() -> None:
+    settings = ClassifierSettings()
+    kafka = KafkaSettings()
+    configure_logging(SERVICE, level=settings.log_level, json_lines=settings.log_json)
+    try:
+        rules = load_rules(settings.rules_path())
+    except RulesFileError as exc:
+        log.error("invalid rules; not starting", extra={"error": str(exc)})
+        print(f"complaints-classifier: {exc}", file=sys.stderr)
+        sys.exit(2)
+    log.info(
+        "rules loaded",
+        extra={"file": str(settings.rules_path()), "categories": len(rules.categories)},
+    )
+    provision_topics(kafka, ALL_TOPICS)
+    service = build_service(settings, kafka, rules=rules)
+    worker = ClassifierWorker(
+        service.app,
+        settings=settings,
+        loglevel=settings.log_level,
+        quiet=True,
+        redirect_stdouts=False,
+    )
+    # Handles SIGTERM/SIGINT: stops agents, flushes, commits and leaves the group.
+    worker.execute_from_commandline()
+
+
+if __name__ == "__main__":
+    main()

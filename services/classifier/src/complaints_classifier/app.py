@@ -1,0 +1,147 @@
+"""Builds the classifier from settings: faust app, topics, window table, agents, ops server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+from prometheus_client import CollectorRegistry
+
+from complaints_classifier.domain.content import ContentClassifier
+from complaints_classifier.domain.rules import RuleSet
+from complaints_classifier.inbound.agents import register_agents
+from complaints_classifier.inbound.handlers import Handlers
+from complaints_classifier.metrics import ClassifierMetrics
+from complaints_classifier.outbound.publisher import FaustPublisher
+from complaints_classifier.outbound.window_store import TableWindowStore
+from complaints_classifier.settings import ClassifierSettings
+from complaints_kit.clock import Clock, SystemClock
+from complaints_kit.ops_server import OpsServer
+from complaints_kit.settings import KafkaSettings
+from complaints_schemas.topics import ACCEPTED, CLASSIFIED, COMPLAINT_PARTITIONS, REJECTED
+
+log = logging.getLogger(__name__)
+
+WINDOW_TABLE = "windows"
+
+
+@dataclass
+class Readiness:
+    """Ready once partitions are assigned and the window table recovered; not while rebalancing."""
+
+    ready: bool = False
+    started_at: float = field(default_factory=time.monotonic)
+    first_ready_after_s: float | None = None
+
+    def __call__(self) -> bool:
+        return self.ready
+
+
+@dataclass
+class ClassifierService:
+    app: faust.App
+    handlers: Handlers
+    readiness: Readiness
+    registry: CollectorRegistry
+
+
+def repartition_topic_name(app_id: str) -> str:
+    return f"{app_id}-by-fingerprint"
+
+
+def build_service(
+    settings: ClassifierSettings,
+    kafka: KafkaSettings,
+    *,
+    rules: RuleSet,
+    clock: Clock | None = None,
+    registry: CollectorRegistry | None = None,
+) -> ClassifierService:
+    """Wire everything; nothing connects until the faust worker starts the app."""
+    clock = clock or SystemClock()
+    registry = registry or CollectorRegistry()
+    metrics = ClassifierMetrics(registry, categories=tuple(c.id for c in rules.categories))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        settings.app_id,
+        broker=[f"kafka://{host}" for host in kafka.bootstrap_servers.split(",")],
+        store="memory://",
+        web_enabled=False,
+        autodiscover=False,
+        topic_partitions=COMPLAINT_PARTITIONS,
+        topic_replication_factor=1,
+        broker_session_timeout=10,
+        consumer_auto_offset_reset="earliest",
+        datadir=str(settings.data_dir),
+        key_serializer="raw",
+        value_serializer="raw",
+        stream_publish_on_commit=False,
+    )
+    raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
+    accepted = app.topic(ACCEPTED.name, **raw)
+    # Internal: records keyed by fingerprint, so one worker owns each fingerprint's window.
+    by_fingerprint = app.topic(
+        repartition_topic_name(settings.app_id),
+        partitions=COMPLAINT_PARTITIONS,
+        internal=True,
+        retention=7 * 24 * 3600,
+        **raw,
+    )
+    classified = app.topic(CLASSIFIED.name, **raw)
+    rejected = app.topic(REJECTED.name, **raw)
+    table = app.Table(
+        WINDOW_TABLE,
+        default=None,
+        partitions=COMPLAINT_PARTITIONS,
+        # JSON keys (fingerprint) and values (WindowState dumps), whatever the app defaults.
+        schema=faust.Schema(key_serializer="json", value_serializer="json"),
+        help="Sliding window and open cluster per fingerprint.",
+    )
+    handlers = Handlers(
+        classifier=ContentClassifier(rules),
+        common=rules.scope.common,
+        store=TableWindowStore(table),
+        publisher=FaustPublisher(
+            to_window=by_fingerprint, classified=classified, rejected=rejected
+        ),
+        clock=clock,
+        metrics=metrics,
+    )
+    register_agents(app, handlers=handlers, accepted=accepted, by_fingerprint=by_fingerprint)
+    readiness = Readiness()
+    ops = OpsServer(
+        registry=registry, ready=readiness, host=settings.ops_host, port=settings.ops_port
+    )
+
+    async def serve_ops() -> None:
+        await ops.start()
+        log.info("ops server listening", extra={"port": ops.port})
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await ops.stop()
+
+    async def on_revoked(sender: Any, revoked: set[Any], **_: Any) -> None:
+        readiness.ready = False
+
+    app.task(serve_ops)
+    app.on_partitions_revoked.connect(on_revoked)  # type: ignore[arg-type]
+
+    @table.on_recover
+    async def on_recovered() -> None:
+        readiness.ready = True
+        if readiness.first_ready_after_s is None:
+            readiness.first_ready_after_s = time.monotonic() - readiness.started_at
+        log.info(
+            "window table recovered; ready",
+            extra={
+                "windows": len(table),
+                "since_start_s": round(time.monotonic() - readiness.started_at, 3),
+            },
+        )
+
+    return ClassifierService(app=app, handlers=handlers, readiness=readiness, registry=registry)

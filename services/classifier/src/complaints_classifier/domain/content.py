@@ -1,0 +1,176 @@
+"""What a complaint's own content decides: category, department, severity, risk, fingerprint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict
+
+from complaints_classifier.domain.fingerprint import fingerprint
+from complaints_classifier.domain.matching import PhraseMatcher
+from complaints_classifier.domain.rules import PhraseSet, RuleSet
+from complaints_classifier.domain.text import normalise
+from complaints_schemas.events import ComplaintAccepted, Customer, Reason, Severity
+
+# Key phrase of a complaint that matched no problem: its title, so unrelated "other"
+# complaints do not pile up into one fingerprint.
+_UNMATCHED_KEY_LENGTH = 80
+
+_LEVELS = (Severity.GREEN, Severity.YELLOW, Severity.RED)
+
+
+class ContentDecision(BaseModel):
+    """The per-complaint decisions, carried to the window stage keyed by fingerprint."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    complaint: ComplaintAccepted
+    category: str
+    department: str
+    severity: Severity
+    risk_rule: str | None = None
+    risk_phrase: str | None = None
+    fingerprint: str
+    key_phrase: str
+    reasons: tuple[Reason, ...]
+
+
+def raise_one_level(severity: Severity) -> Severity:
+    return _LEVELS[min(_LEVELS.index(severity) + 1, len(_LEVELS) - 1)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    rule: str
+    matcher: PhraseMatcher
+
+
+def _compile(rule: str, phrases: PhraseSet) -> _Compiled:
+    return _Compiled(
+        rule=rule, matcher=PhraseMatcher.build(phrases=phrases.phrases(), patterns=phrases.patterns)
+    )
+
+
+class ContentClassifier:
+    """A rule set compiled once; `classify` is a pure function of the complaint."""
+
+    def __init__(self, rules: RuleSet) -> None:
+        self.rules = rules
+        self._problems = [
+            (category, problem.key, _compile(f"category.{category.id}.{problem.key}", problem))
+            for category in rules.categories
+            for problem in category.problems
+        ]
+        self._severity = [
+            (rule.level, _compile(f"severity.{rule.id}", rule)) for rule in rules.severity.rules
+        ]
+        self._risk = [_compile(f"scope.risk.{rule.id}", rule) for rule in rules.scope.risk]
+
+    def classify(self, complaint: ComplaintAccepted) -> ContentDecision:
+        text = normalise(f"{complaint.title}\n{complaint.description}")
+        reasons: list[Reason] = []
+        category_id, key, category_reason = self._category(text, complaint)
+        category = self.rules.category(category_id)
+        reasons.append(category_reason)
+        reasons.append(
+            Reason(
+                decision="department",
+                rule=f"department.{category.id}",
+                detail=f"department {category.department} owns category {category.id}",
+            )
+        )
+        severity = self._severity_of(text, complaint.customer, reasons)
+        risk = next(((r.rule, p) for r in self._risk if (p := r.matcher.first(text))), None)
+        if risk is not None:
+            reasons.append(
+                Reason(decision="scope", rule=risk[0], detail=f"risk phrase {risk[1]!r} matched")
+            )
+        return ContentDecision(
+            complaint=complaint,
+            category=category.id,
+            department=category.department,
+            severity=severity,
+            risk_rule=risk[0] if risk else None,
+            risk_phrase=risk[1] if risk else None,
+            fingerprint=fingerprint(
+                category=category.id,
+                product_id=complaint.product_id,
+                region=complaint.customer.region,
+                key=key,
+            ),
+            key_phrase=key,
+            reasons=tuple(reasons),
+        )
+
+    def _category(self, text: str, complaint: ComplaintAccepted) -> tuple[str, str, Reason]:
+        """The category whose problems match most often; ties go to the earlier category."""
+        scores: dict[str, list[tuple[str, str, str]]] = {}
+        for category, key, compiled in self._problems:
+            phrase = compiled.matcher.first(text)
+            if phrase is not None:
+                scores.setdefault(category.id, []).append((key, compiled.rule, phrase))
+        if not scores:
+            fallback = self.rules.fallback_category
+            key = normalise(complaint.title)[:_UNMATCHED_KEY_LENGTH]
+            detail = f"no category phrase matched; fallback {fallback}, key phrase from the title"
+            return (
+                fallback,
+                key,
+                Reason(decision="category", rule="category.fallback", detail=detail),
+            )
+        best = max(scores, key=lambda cid: len(scores[cid]))  # max keeps the first of equals
+        key, rule, phrase = scores[best][0]
+        others = len(scores[best]) - 1
+        detail = f"matched {phrase!r}" + (f" and {others} more phrase(s)" if others else "")
+        return best, key, Reason(decision="category", rule=rule, detail=detail)
+
+    def _severity_of(self, text: str, customer: Customer, reasons: list[Reason]) -> Severity:
+        """The level of the highest matching rule (else the default), then the customer raise."""
+        matched = self._highest_severity_match(text)
+        if matched is None:
+            severity = self.rules.severity.default
+            reasons.append(
+                Reason(
+                    decision="severity",
+                    rule="severity.default",
+                    detail=f"no severity phrase matched; default {severity}",
+                )
+            )
+        else:
+            severity = matched[0]
+            reasons.append(
+                Reason(
+                    decision="severity",
+                    rule=matched[1],
+                    detail=f"phrase {matched[2]!r} matched -> {severity}",
+                )
+            )
+        why = self._raise_reason(customer)
+        if why is not None and severity is not Severity.RED:
+            raised = raise_one_level(severity)
+            reasons.append(
+                Reason(
+                    decision="severity",
+                    rule="severity.raise_for",
+                    detail=f"{why} raises {severity} -> {raised}",
+                )
+            )
+            severity = raised
+        return severity
+
+    def _highest_severity_match(self, text: str) -> tuple[Severity, str, str] | None:
+        for level in reversed(_LEVELS):
+            for rule_level, compiled in self._severity:
+                if rule_level is level and (phrase := compiled.matcher.first(text)):
+                    return level, compiled.rule, phrase
+        return None
+
+    def _raise_reason(self, customer: Customer) -> str | None:
+        rule = self.rules.severity.raise_for
+        if customer.tier in rule.tiers:
+            return f"customer tier {customer.tier}"
+        spend = customer.annual_spend
+        limit = rule.annual_spend_above
+        if limit is not None and spend is not None and spend > limit:
+            return f"annual spend above {limit:g}"
+        return None

@@ -1,0 +1,16 @@
+"""The internal record between the two stages, keyed by fingerprint on the repartition topic."""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from complaints_classifier.domain.content import ContentDecision
+
+
+class ToWindow(BaseModel):
+    """A content decision on its way to the worker that owns its fingerprint's window."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    content: ContentDecision
+    received_at: AwareDatetime  # wall clock at the first stage, for the latency histogram

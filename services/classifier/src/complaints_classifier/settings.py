@@ -1,0 +1,36 @@
+"""Classifier settings from the environment (prefix CLASSIFIER_)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from complaints_kit.settings import OpsSettings
+
+# services/classifier/src/complaints_classifier/settings.py -> the repository root.
+REPO_ROOT = Path(__file__).resolve().parents[4]
+DEFAULT_RULES_FILE = Path("config/classifier/rules.yaml")
+
+
+class ClassifierSettings(OpsSettings):
+    model_config = SettingsConfigDict(env_prefix="CLASSIFIER_", extra="ignore")
+
+    ops_port: int = Field(default=9101, ge=0, le=65535)
+    rules_file: Path = DEFAULT_RULES_FILE
+    data_dir: Path = Path(tempfile.gettempdir()) / "complaints-classifier"
+    app_id: str = Field(
+        default="complaints-classifier",
+        description="faust app id: the consumer group and the prefix of internal topics.",
+    )
+
+    def rules_path(self) -> Path:
+        """Absolute as given; relative to the working directory, else to the repository."""
+        if self.rules_file.is_absolute():
+            return self.rules_file
+        in_cwd = Path.cwd() / self.rules_file
+        if in_cwd.exists():
+            return in_cwd
+        return REPO_ROOT / self.rules_file

@@ -1,0 +1,139 @@
+"""The two stages with fakes: decode -> classify -> repartition -> window -> publish."""
+
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+
+from prometheus_client import CollectorRegistry
+
+from complaints_classifier.domain.content import ContentClassifier
+from complaints_classifier.inbound.handlers import Handlers, Origin
+from complaints_classifier.metrics import ClassifierMetrics
+from complaints_classifier.outbound.publisher import Delivered
+from complaints_classifier.outbound.window_store import MemoryWindowStore
+from complaints_classifier.repartition import ToWindow
+from complaints_kit.clock import FakeClock
+from complaints_schemas.cloudevents import encode
+from complaints_schemas.events import ComplaintClassified, ComplaintRejected, Scope, Severity
+
+from .factories import T0, complaint, rules
+
+ACCEPTED = Origin(topic="complaints.accepted.v1", partition=2, offset=41)
+
+
+class FakePublisher:
+    def __init__(self) -> None:
+        self.to_windows: list[ToWindow] = []
+        self.classifieds: list[ComplaintClassified] = []
+        self.rejecteds: list[tuple[ComplaintRejected, str]] = []
+
+    async def to_window(self, message: ToWindow) -> None:
+        self.to_windows.append(message)
+
+    async def classified(
+        self, event: ComplaintClassified, *, on_delivered: Delivered | None = None
+    ) -> None:
+        self.classifieds.append(event)
+        if on_delivered is not None:
+            on_delivered()
+
+    async def rejected(self, event: ComplaintRejected, *, id: str) -> None:
+        self.rejecteds.append((event, id))
+
+
+def build() -> tuple[Handlers, FakePublisher, MemoryWindowStore, CollectorRegistry, FakeClock]:
+    publisher, store, registry = FakePublisher(), MemoryWindowStore(), CollectorRegistry()
+    clock = FakeClock(T0)
+    handlers = Handlers(
+        classifier=ContentClassifier(rules()),
+        common=rules().scope.common,
+        store=store,
+        publisher=publisher,
+        clock=clock,
+        metrics=ClassifierMetrics(registry, categories=tuple(c.id for c in rules().categories)),
+    )
+    return handlers, publisher, store, registry, clock
+
+
+async def test_accepted_complaint_flows_to_classified() -> None:
+    handlers, publisher, store, registry, clock = build()
+    accepted = complaint("C-1", title="Payment failed", description="Card declined twice.")
+    record = encode(accepted, source="/services/intake", id="C-1", time=T0)
+    await handlers.accepted(record.value, record.headers, ACCEPTED)
+    (forwarded,) = publisher.to_windows
+    assert forwarded.content.fingerprint.startswith("payment.")
+    clock.advance(timedelta(milliseconds=30))
+    await handlers.windowed(forwarded.model_dump_json().encode(), ACCEPTED)
+    (event,) = publisher.classifieds
+    assert (event.severity, event.scope, event.category, event.department) == (
+        Severity.RED,
+        Scope.INDIVIDUAL,
+        "payment",
+        "payments",
+    )
+    assert event.classified_at == T0 + timedelta(milliseconds=30)
+    assert store.writes == 1
+    labels = {"severity": "red", "scope": "individual", "category": "payment"}
+    assert registry.get_sample_value("complaints_classifier_classified_total", labels) == 1
+    assert registry.get_sample_value("complaints_classifier_duration_seconds_sum") == 0.03
+
+
+async def test_undecodable_record_becomes_a_dead_letter() -> None:
+    handlers, publisher, _, registry, _ = build()
+    await handlers.accepted(b"\xff not json", [("ce_specversion", b"1.0")], ACCEPTED)
+    await handlers.accepted(b"\xff not json", [("ce_specversion", b"1.0")], ACCEPTED)
+    (rejected, dead_id), (_, again_id) = publisher.rejecteds
+    assert rejected.reason == "invalid_envelope"
+    assert (rejected.source, rejected.source_topic, rejected.partition, rejected.offset) == (
+        "kafka",
+        "complaints.accepted.v1",
+        2,
+        41,
+    )
+    assert rejected.original == b"\xff not json"
+    assert dead_id == again_id  # a redelivered bad record keeps its dead-letter id
+    assert publisher.to_windows == []
+    assert (
+        registry.get_sample_value(
+            "complaints_classifier_rejected_total", {"reason": "invalid_envelope"}
+        )
+        == 2
+    )
+
+
+async def test_invalid_complaint_lists_the_bad_fields() -> None:
+    handlers, publisher, *_ = build()
+    record = encode(complaint("C-1"), source="/services/intake", id="C-1", time=T0)
+    await handlers.accepted(b'{"complaint_id": "C-1"}', record.headers, ACCEPTED)
+    ((rejected, _),) = publisher.rejecteds
+    assert rejected.reason == "invalid_event"
+    assert "title" in {e.location for e in rejected.errors}
+
+
+async def test_bad_repartition_record_is_rejected_not_raised() -> None:
+    handlers, publisher, *_ = build()
+    await handlers.windowed(
+        b"{}", Origin(topic="complaints-classifier-by-fingerprint", partition=0, offset=0)
+    )
+    ((rejected, _),) = publisher.rejecteds
+    assert rejected.reason == "invalid_event"
+    assert base64.b64encode(rejected.original) == base64.b64encode(b"{}")
+
+
+async def test_five_similar_complaints_open_one_cluster() -> None:
+    handlers, publisher, *_ = build()
+    for n in range(1, 6):
+        accepted = complaint(
+            f"C-{n}",
+            title="物流不更新",
+            customer_id=f"cust-{n}",
+            accepted_at=T0 + timedelta(minutes=n),
+        )
+        record = encode(accepted, source="/services/intake", id=f"C-{n}", time=T0)
+        await handlers.accepted(record.value, record.headers, ACCEPTED)
+    for message in publisher.to_windows:
+        await handlers.windowed(message.model_dump_json().encode(), ACCEPTED)
+    scopes = [e.scope for e in publisher.classifieds]
+    assert scopes == [Scope.INDIVIDUAL] * 4 + [Scope.COMMON]
+    assert publisher.classifieds[-1].cluster_size == 5

@@ -1,0 +1,228 @@
+"""The classifier as a separate process over the real broker: accepted in, classified out."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from confluent_kafka import Consumer, Producer
+
+from complaints_cli.broker import free_port
+from complaints_kit.kafka import producer_config
+from complaints_kit.settings import KafkaSettings
+from complaints_schemas.cloudevents import decode, encode
+from complaints_schemas.events import ComplaintClassified, ComplaintRejected, Scope, Severity
+from complaints_schemas.topics import ACCEPTED, CLASSIFIED, REJECTED
+
+from .factories import complaint
+
+pytestmark = pytest.mark.kafka
+
+READY_TIMEOUT_S = 60.0
+OUTPUT_TIMEOUT_S = 45.0
+STOP_TIMEOUT_S = 10.0
+
+
+class Classifier:
+    def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+        self.process, self.port, self.log = process, port, log
+        self.ready_after_s: float | None = None
+
+    def ready(self) -> bool:
+        try:
+            return httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def tail(self) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-40:])
+
+
+@pytest.fixture(scope="module")
+def classifier(
+    kafka_settings: KafkaSettings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Classifier]:
+    workdir = tmp_path_factory.mktemp("classifier")
+    port = free_port()
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
+        "CLASSIFIER_OPS_PORT": str(port),
+        "CLASSIFIER_LOG_JSON": "true",
+        "CLASSIFIER_DATA_DIR": str(workdir / "data"),
+        # Own consumer group: other tests' classifiers on this session broker do not interfere.
+        "CLASSIFIER_APP_ID": f"classifier-it-{uuid.uuid4().hex[:8]}",
+        "PYTHONUNBUFFERED": "1",
+    }
+    log = workdir / "classifier.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "complaints_classifier"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    service = Classifier(process, port, log)
+    try:
+        started = time.monotonic()
+        while not service.ready():
+            assert process.poll() is None, f"classifier exited:\n{service.tail()}"
+            assert time.monotonic() - started < READY_TIMEOUT_S, f"not ready:\n{service.tail()}"
+            time.sleep(0.2)
+        service.ready_after_s = time.monotonic() - started
+        print(f"classifier ready after {service.ready_after_s:.1f}s")
+        yield service
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            stopping = time.monotonic()
+            try:
+                code = process.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                pytest.fail(f"classifier did not stop on SIGTERM:\n{service.tail()}")
+            print(f"classifier stopped in {time.monotonic() - stopping:.1f}s with code {code}")
+
+
+Records = list[tuple[bytes | None, list[tuple[str, bytes]]]]
+
+
+def read_until(
+    bootstrap: str, topic: str, *, done: Callable[[Records], bool], timeout: float
+) -> Records:
+    """Records of `topic` from the beginning until done(records) is true or the time is up."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"classifier-test-{uuid.uuid4().hex}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([topic])
+    records: Records = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and not done(records):
+            msg = consumer.poll(0.5)
+            if msg is not None and not msg.error():
+                records.append((msg.value(), list(msg.headers() or [])))
+        return records
+    finally:
+        consumer.close()
+
+
+def test_classifies_over_the_broker(classifier: Classifier, kafka_settings: KafkaSettings) -> None:
+    run = uuid.uuid4().hex[:8]
+    now = datetime.now(UTC)
+    product = f"P-{run}"  # unique per run: the broker is shared by the whole session
+    similar = [
+        complaint(
+            f"{run}-L{n}",
+            title="物流不更新",
+            description="订单物流三天没有更新",
+            customer_id=f"cust-{n}",
+            product_id=product,
+            region="上海",
+            accepted_at=now,
+            language="zh",
+        )
+        for n in range(1, 6)
+    ]
+    risky = complaint(
+        f"{run}-R",
+        title="Account hacked",
+        description="I will report this to 12315.",
+        product_id=product,
+        accepted_at=now,
+    )
+    marker = f"not an event {run}".encode()
+    producer = Producer(producer_config(kafka_settings))
+    producer.produce(ACCEPTED.name, key=b"garbage", value=marker, headers=[("ce_type", b"x")])
+    for accepted in [*similar, risky]:
+        record = encode(accepted, source="/services/intake", id=accepted.complaint_id, time=now)
+        producer.produce(ACCEPTED.name, key=record.key, value=record.value, headers=record.headers)
+    assert producer.flush(10) == 0
+
+    wanted = {c.complaint_id for c in [*similar, risky]}
+
+    def ours(records: Records) -> dict[str, ComplaintClassified]:
+        events = (decode(ComplaintClassified, value, headers) for value, headers in records)
+        return {e.data.complaint_id: e.data for e in events if e.data.complaint_id in wanted}
+
+    records = read_until(
+        kafka_settings.bootstrap_servers,
+        CLASSIFIED.name,
+        done=lambda r: set(ours(r)) == wanted,
+        timeout=OUTPUT_TIMEOUT_S,
+    )
+    found = ours(records)
+    assert set(found) == wanted, f"missing {wanted - set(found)}:\n{classifier.tail()}"
+
+    window = [found[c.complaint_id] for c in similar]
+    assert sorted(e.scope for e in window) == [Scope.COMMON] + [Scope.INDIVIDUAL] * 4
+    (common,) = [e for e in window if e.scope is Scope.COMMON]
+    assert common.cluster_id is not None
+    assert common.cluster_size == 5
+    assert {e.fingerprint for e in window} == {common.fingerprint}
+    assert {(e.category, e.department, e.severity) for e in window} == {
+        ("logistics", "logistics", Severity.GREEN)
+    }
+
+    risk = found[risky.complaint_id]
+    assert (risk.severity, risk.scope, risk.category) == (Severity.RED, Scope.RISK, "account")
+    assert any(r.rule == "scope.risk.regulator" and "'12315'" in r.detail for r in risk.reasons)
+
+    # CloudEvents binary mode, keyed by complaint id, id = complaint id.
+    _, headers = next(
+        (v, h)
+        for v, h in records
+        if decode(ComplaintClassified, v, h).data.complaint_id == risky.complaint_id
+    )
+    attributes = dict(headers)
+    assert attributes["ce_source"] == b"/services/classifier"
+    assert attributes["ce_id"] == risky.complaint_id.encode()
+
+    dead = read_until(
+        kafka_settings.bootstrap_servers,
+        REJECTED.name,
+        done=lambda r: any(v is not None and marker in _original(v, h) for v, h in r),
+        timeout=OUTPUT_TIMEOUT_S,
+    )
+    (letter,) = [
+        decode(ComplaintRejected, v, h).data
+        for v, h in dead
+        if v is not None and marker in _original(v, h)
+    ]
+    assert (letter.reason, letter.source, letter.source_topic) == (
+        "invalid_envelope",
+        "kafka",
+        ACCEPTED.name,
+    )
+    assert classifier.process.poll() is None  # bad input did not stop it
+
+    metrics = httpx.get(f"http://127.0.0.1:{classifier.port}/metrics", timeout=5).text
+    common_total = (
+        "complaints_classifier_classified_total"
+        '{category="logistics",scope="common",severity="green"} 1.0'
+    )
+    assert common_total in metrics
+    assert 'complaints_classifier_rejected_total{reason="invalid_envelope"}' in metrics
+
+
+def _original(value: bytes, headers: list[tuple[str, bytes]]) -> bytes:
+    try:
+        return decode(ComplaintRejected, value, headers).data.original
+    except Exception:
+        return b""

@@ -1,0 +1,52 @@
+"""Run the escalation worker: `python -m complaints_escalation`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import faust
+
+from complaints_escalation.app import build_service
+from complaints_escalation.settings import EscalationSettings
+from complaints_kit.kafka import provision_topics
+from complaints_kit.logs import configure_logging
+from complaints_kit.settings import KafkaSettings
+from complaints_schemas.topics import ALL_TOPICS
+
+SERVICE = "escalation"
+
+
+class EscalationWorker(faust.Worker):
+    """A faust worker that keeps our structured logging (mode replaces root handlers)."""
+
+    def __init__(self, *args: Any, settings: EscalationSettings, **kwargs: Any) -> None:
+        self._settings = settings
+        super().__init__(*args, **kwargs)
+
+    def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+        configure_logging(
+            SERVICE, level=self._settings.log_level, json_lines=self._settings.log_json
+        )
+
+
+def main() -> None:
+    settings = EscalationSettings()
+    kafka = KafkaSettings()
+    configure_logging(SERVICE, level=settings.log_level, json_lines=settings.log_json)
+    provision_topics(kafka, ALL_TOPICS)
+    service = build_service(settings, kafka)
+    worker = EscalationWorker(
+        service.app,
+        service.ops,
+        settings=settings,
+        loglevel=settings.log_level,
+        quiet=True,
+        redirect_stdouts=False,
+    )
+    # Handles SIGTERM/SIGINT: stops agents, commits and leaves the group.
+    worker.execute_from_commandline()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""Builds the escalation service from settings: faust app, table, topics, agents, timer, ops."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+from mode import Service
+from prometheus_client import CollectorRegistry
+
+from complaints_escalation.inbound.agents import register_agents
+from complaints_escalation.inbound.handlers import Handlers
+from complaints_escalation.metrics import EscalationMetrics
+from complaints_escalation.outbound.publisher import FaustPublisher
+from complaints_escalation.outbound.state_store import TableStateStore
+from complaints_escalation.scheduling.due_message import DueMessage
+from complaints_escalation.scheduling.index import DueEntry, DueIndex
+from complaints_escalation.scheduling.timer import Timer
+from complaints_escalation.settings import EscalationSettings
+from complaints_kit.clock import Clock, SystemClock
+from complaints_kit.ops_server import OpsServer
+from complaints_kit.settings import KafkaSettings
+from complaints_schemas.topics import (
+    CLASSIFIED,
+    COMPLAINT_PARTITIONS,
+    ESCALATED,
+    LIFECYCLE,
+    REJECTED,
+)
+
+log = logging.getLogger(__name__)
+
+STATE_TABLE = "complaint-state"
+
+
+@dataclass
+class Readiness:
+    """Ready once partitions are assigned, the table recovered and the due index rebuilt."""
+
+    ready: bool = False
+    started_at: float = field(default_factory=time.monotonic)
+    first_ready_after_s: float | None = None
+
+    def __call__(self) -> bool:
+        return self.ready
+
+
+class OpsService(Service):
+    """Serves /metrics, /healthz, /readyz from worker start (before partitions are assigned)."""
+
+    def __init__(self, ops: OpsServer) -> None:
+        super().__init__()
+        self.ops = ops
+
+    async def on_start(self) -> None:
+        await self.ops.start()
+        log.info("ops server listening", extra={"port": self.ops.port})
+
+    async def on_stop(self) -> None:
+        await self.ops.stop()
+
+
+@dataclass
+class EscalationService:
+    app: faust.App
+    ops: OpsService
+    handlers: Handlers
+    timer: Timer
+    readiness: Readiness
+    registry: CollectorRegistry
+
+
+def due_topic_name(app_id: str) -> str:
+    return f"{app_id}-due"
+
+
+def build_service(
+    settings: EscalationSettings,
+    kafka: KafkaSettings,
+    *,
+    clock: Clock | None = None,
+    registry: CollectorRegistry | None = None,
+) -> EscalationService:
+    """Wire everything; nothing connects until the faust worker starts the app."""
+    clock = clock or SystemClock()
+    registry = registry or CollectorRegistry()
+    metrics = EscalationMetrics(registry)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        settings.app_id,
+        broker=[f"kafka://{host}" for host in kafka.bootstrap_servers.split(",")],
+        store="memory://",
+        web_enabled=False,
+        autodiscover=False,
+        topic_partitions=COMPLAINT_PARTITIONS,
+        topic_replication_factor=1,
+        broker_session_timeout=10,
+        consumer_auto_offset_reset="earliest",
+        datadir=str(settings.data_dir),
+        key_serializer="raw",
+        value_serializer="raw",
+        stream_publish_on_commit=False,
+    )
+    raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
+    classified = app.topic(CLASSIFIED.name, **raw)
+    lifecycle = app.topic(LIFECYCLE.name, **raw)
+    # Internal, co-partitioned with the inputs: partition p's due records reach p's owner.
+    due = app.topic(
+        due_topic_name(settings.app_id),
+        partitions=COMPLAINT_PARTITIONS,
+        internal=True,
+        retention=24 * 3600,
+        **raw,
+    )
+    escalated = app.topic(ESCALATED.name, **raw)
+    rejected = app.topic(REJECTED.name, **raw)
+    table = app.Table(
+        STATE_TABLE,
+        default=None,
+        partitions=COMPLAINT_PARTITIONS,
+        schema=faust.Schema(key_serializer="json", value_serializer="json"),
+        help="Escalation state per complaint id.",
+    )
+    publisher = FaustPublisher(escalated=escalated, rejected=rejected, due=due)
+
+    async def fire(entry: DueEntry) -> None:
+        message = DueMessage(
+            complaint_id=entry.complaint_id, token=entry.token, due_at=entry.due_at
+        )
+        await publisher.due(message, partition=entry.partition)
+
+    timer = Timer(index=DueIndex(), clock=clock, fire=fire)
+    handlers = Handlers(
+        store=TableStateStore(table),
+        timer=timer,
+        publisher=publisher,
+        policy=settings.policy(),
+        clock=clock,
+        metrics=metrics,
+    )
+    register_agents(app, handlers=handlers, classified=classified, lifecycle=lifecycle, due=due)
+    readiness = Readiness()
+    ops = OpsServer(
+        registry=registry, ready=readiness, host=settings.ops_host, port=settings.ops_port
+    )
+
+    async def run_timer() -> None:
+        await timer.run()
+
+    async def on_revoked(sender: Any, revoked: set[Any], **_: Any) -> None:
+        readiness.ready = False
+        handlers.revoke({tp.partition for tp in revoked if tp.topic == CLASSIFIED.name})
+
+    app.task(run_timer)
+    app.on_partitions_revoked.connect(on_revoked)  # type: ignore[arg-type]
+
+    @table.on_recover
+    async def on_recovered() -> None:
+        started = time.monotonic()
+        assigned = {
+            tp.partition for tp in app.assignor.assigned_actives() if tp.topic == CLASSIFIED.name
+        }
+        handlers.rebuild(assigned)
+        metrics.index_rebuild_seconds.set(time.monotonic() - started)
+        readiness.ready = True
+        if readiness.first_ready_after_s is None:
+            readiness.first_ready_after_s = time.monotonic() - readiness.started_at
+        log.info(
+            "due index rebuilt; ready",
+            extra={
+                "partitions": sorted(assigned),
+                "pending": len(timer.index),
+                "rebuild_s": round(time.monotonic() - started, 4),
+                "since_start_s": round(time.monotonic() - readiness.started_at, 3),
+            },
+        )
+
+    return EscalationService(
+        app=app,
+        ops=OpsService(ops),
+        handlers=handlers,
+        timer=timer,
+        readiness=readiness,
+        registry=registry,
+    )

@@ -1,0 +1,221 @@
+"""Record handlers: decode -> domain transition -> store, reschedule, publish."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from dataclasses import dataclass
+from typing import TypeVar
+
+from complaints_escalation.domain.policy import EscalationPolicy
+from complaints_escalation.domain.state import ComplaintState, Status
+from complaints_escalation.domain.transitions import (
+    Transition,
+    next_due,
+    on_classified,
+    on_due,
+    on_lifecycle,
+    record_fired,
+)
+from complaints_escalation.metrics import EscalationMetrics, OpenComplaints
+from complaints_escalation.outbound.publisher import Publisher
+from complaints_escalation.outbound.state_store import StateStore
+from complaints_escalation.scheduling.due_message import DueMessage, InvalidDueMessage
+from complaints_escalation.scheduling.timer import RETRY_DELAY, Timer
+from complaints_kit.clock import Clock
+from complaints_schemas.cloudevents import DecodeError, Headers, decode
+from complaints_schemas.events import (
+    ComplaintClassified,
+    ComplaintLifecycleEvent,
+    ComplaintRejected,
+    Event,
+)
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=Event)
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a record came from."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+
+
+class Handlers:
+    """One instance per worker; every method is safe against bad input and redelivery."""
+
+    def __init__(
+        self,
+        *,
+        store: StateStore,
+        timer: Timer,
+        publisher: Publisher,
+        policy: EscalationPolicy,
+        clock: Clock,
+        metrics: EscalationMetrics,
+    ) -> None:
+        self.store = store
+        self.timer = timer
+        self.publisher = publisher
+        self.policy = policy
+        self.clock = clock
+        self.metrics = metrics
+        self.open = OpenComplaints(metrics.open_complaints)
+
+    async def classified(self, value: bytes | None, headers: Headers, origin: Origin) -> None:
+        self.metrics.events.labels("classified").inc()
+        event = await self._decode(ComplaintClassified, value, headers, origin)
+        if event is None:
+            return
+        result = on_classified(self.store.get(event.complaint_id), event, policy=self.policy)
+        self._settle(result, origin.partition, source="classified")
+
+    async def lifecycle(self, value: bytes | None, headers: Headers, origin: Origin) -> None:
+        self.metrics.events.labels("lifecycle").inc()
+        event = await self._decode(ComplaintLifecycleEvent, value, headers, origin)
+        if event is None:
+            return
+        result = on_lifecycle(self.store.get(event.complaint_id), event)
+        self._settle(result, origin.partition, source="lifecycle")
+
+    async def due(self, value: bytes | None, origin: Origin) -> None:
+        """Fire the steps due now; publish first, record as fired after (a crash re-emits)."""
+        self.metrics.events.labels("timer").inc()
+        try:
+            message = DueMessage.from_bytes(value)
+        except InvalidDueMessage:
+            log.warning("invalid due message dropped", extra={"offset": origin.offset})
+            self.metrics.due_dropped.labels("invalid").inc()
+            return
+        state = self.store.get(message.complaint_id)
+        if state is None:
+            self.metrics.due_dropped.labels("unknown").inc()
+            return
+        now = self.clock.now()
+        escalations = on_due(state, token=message.token, now=now)
+        if not escalations:
+            stale = state.version != message.token
+            self.metrics.due_dropped.labels("stale" if stale else "nothing_due").inc()
+            self._reschedule(state, origin.partition)
+            return
+        try:
+            for escalation in escalations:
+                await self.publisher.escalated(escalation.event, now=now)
+                step = escalation.step
+                self.metrics.escalations.labels(step.kind.value, str(step.level)).inc()
+                self.metrics.fire_lag.observe(max(0.0, (now - step.due_at).total_seconds()))
+                log.info(
+                    "escalated",
+                    extra={
+                        "complaint_id": state.complaint_id,
+                        "escalation_id": escalation.event.escalation_id,
+                        "escalation_level": step.level,
+                        "lag_s": (now - step.due_at).total_seconds(),
+                    },
+                )
+        except Exception:
+            log.exception("publishing an escalation failed; will retry")
+            self.timer.schedule(
+                complaint_id=state.complaint_id,
+                partition=origin.partition,
+                due_at=self.clock.now() + RETRY_DELAY,
+                token=state.version,
+            )
+            return
+        # Re-read: a lifecycle event may have changed the state while we awaited the broker.
+        current = self.store.get(message.complaint_id) or state
+        after = record_fired(current, tuple(e.step for e in escalations))
+        self.store.put(after, partition=origin.partition)
+        self._reschedule(after, origin.partition)
+
+    def rebuild(self, partitions: set[int]) -> None:
+        """Rebuild the due index and open-complaint gauge from the table for these partitions."""
+        entries: dict[int, list[ComplaintState]] = {p: [] for p in partitions}
+        for partition, state in self.store.entries():
+            if partition in entries:
+                entries[partition].append(state)
+        index = self.timer.index
+        index.revoke(index.partitions - partitions)
+        self.open.keep_only(partitions)
+        for partition, states in entries.items():
+            index.rebuild(partition, [])
+            for state in states:
+                self._reschedule(state, partition)
+        self.metrics.recovered_states.set(sum(len(s) for s in entries.values()))
+        self.metrics.pending_timers.set(len(index))
+        self.timer.wake()
+
+    def revoke(self, partitions: set[int]) -> None:
+        self.timer.index.revoke(partitions)
+        self.open.keep_only(self.timer.index.partitions)
+        self.timer.wake()
+
+    def _settle(self, result: Transition, partition: int, *, source: str) -> None:
+        self.metrics.transitions.labels(source, result.outcome.value).inc()
+        log.debug(
+            "transition",
+            extra={
+                "complaint_id": result.state.complaint_id,
+                "source": source,
+                "outcome": result.outcome.value,
+                "version": result.state.version,
+            },
+        )
+        if result.changed:
+            self.store.put(result.state, partition=partition)
+        self._reschedule(result.state, partition)
+
+    def _reschedule(self, state: ComplaintState, partition: int) -> None:
+        self.timer.schedule(
+            complaint_id=state.complaint_id,
+            partition=partition,
+            due_at=next_due(state),
+            token=state.version,
+        )
+        c = state.classification
+        open_severity = c.severity.value if c and state.status is Status.OPEN else None
+        self.open.update(
+            complaint_id=state.complaint_id, partition=partition, severity=open_severity
+        )
+        self.metrics.pending_timers.set(len(self.timer.index))
+
+    async def _decode(
+        self, model: type[E], value: bytes | None, headers: Headers, origin: Origin
+    ) -> E | None:
+        try:
+            event = decode(model, value, headers).data
+            key = (origin.key or b"").decode("utf-8", "replace")
+            if key != event.kafka_key():
+                # A wrong key puts the record in another partition than its complaint's state.
+                raise DecodeError("invalid_envelope", f"record key {key!r} is not the complaint id")
+            return event
+        except DecodeError as exc:
+            await self._reject(exc, value, origin)
+            return None
+
+    async def _reject(self, exc: DecodeError, value: bytes | None, origin: Origin) -> None:
+        self.metrics.rejected.labels(exc.reason).inc()
+        log.warning(
+            "rejected input",
+            extra={"reason": exc.reason, "topic": origin.topic, "offset": origin.offset},
+        )
+        rejected = ComplaintRejected(
+            reason=exc.reason,
+            detail=exc.detail[:2000],
+            errors=exc.errors,
+            # Base64Bytes decodes its input: hand it base64 so it keeps the bytes as received.
+            original=base64.b64encode(value or b""),
+            source="kafka",
+            source_topic=origin.topic,
+            partition=origin.partition,
+            offset=origin.offset,
+            rejected_at=self.clock.now(),
+        )
+        await self.publisher.rejected(
+            rejected, id=f"rej:{origin.topic}:{origin.partition}:{origin.offset}"
+        )

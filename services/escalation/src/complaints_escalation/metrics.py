@@ -1,0 +1,102 @@
+"""Escalation metrics, registered on the CollectorRegistry passed in."""
+
+from __future__ import annotations
+
+from collections import Counter as Tally
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from complaints_schemas.events import Severity
+
+FIRE_LAG_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class EscalationMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.events = Counter(
+            "complaints_escalation_events_total",
+            "Records handled, by source (classified, lifecycle, timer).",
+            ["source"],
+            registry=registry,
+        )
+        self.open_complaints = Gauge(
+            "complaints_escalation_open_complaints",
+            "Open complaints on this worker's partitions, by severity.",
+            ["severity"],
+            registry=registry,
+        )
+        self.escalations = Counter(
+            "complaints_escalation_escalations_total",
+            "Escalation steps published, by kind and level.",
+            ["kind", "level"],
+            registry=registry,
+        )
+        self.fire_lag = Histogram(
+            "complaints_escalation_fire_lag_seconds",
+            "Processing instant minus due instant of each escalation step.",
+            buckets=FIRE_LAG_BUCKETS,
+            registry=registry,
+        )
+        self.rejected = Counter(
+            "complaints_escalation_rejected_total",
+            "Input records sent to complaints.rejected.v1, by reason.",
+            ["reason"],
+            registry=registry,
+        )
+        self.transitions = Counter(
+            "complaints_escalation_transitions_total",
+            "Outcomes of classified and lifecycle events on a complaint's state.",
+            ["source", "outcome"],
+            registry=registry,
+        )
+        self.due_dropped = Counter(
+            "complaints_escalation_due_dropped_total",
+            "Due messages that fired nothing (stale token, nothing due, unknown, invalid).",
+            ["reason"],
+            registry=registry,
+        )
+        self.pending_timers = Gauge(
+            "complaints_escalation_pending_timers",
+            "Complaints with a pending due instant in this worker's index.",
+            registry=registry,
+        )
+        self.index_rebuild_seconds = Gauge(
+            "complaints_escalation_index_rebuild_seconds",
+            "Duration of the last due-index rebuild after partition assignment.",
+            registry=registry,
+        )
+        self.recovered_states = Gauge(
+            "complaints_escalation_recovered_states",
+            "States found in the table at the last rebuild (assigned partitions).",
+            registry=registry,
+        )
+        for severity in Severity:
+            self.open_complaints.labels(severity.value).set(0)
+        for source in ("classified", "lifecycle", "timer"):
+            self.events.labels(source)
+
+
+class OpenComplaints:
+    """Which complaints are open on this worker's partitions; keeps the gauge exact."""
+
+    def __init__(self, gauge: Gauge) -> None:
+        self._gauge = gauge
+        self._open: dict[str, tuple[int, str]] = {}
+
+    def update(self, *, complaint_id: str, partition: int, severity: str | None) -> None:
+        if severity is None:
+            self._open.pop(complaint_id, None)
+        else:
+            self._open[complaint_id] = (partition, severity)
+        self._publish()
+
+    def keep_only(self, partitions: Iterable[int]) -> None:
+        owned = set(partitions)
+        self._open = {cid: v for cid, v in self._open.items() if v[0] in owned}
+        self._publish()
+
+    def _publish(self) -> None:
+        counts = Tally(severity for _, severity in self._open.values())
+        for severity in Severity:
+            self._gauge.labels(severity.value).set(counts.get(severity.value, 0))

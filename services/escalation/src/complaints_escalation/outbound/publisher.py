@@ -1,0 +1,61 @@
+"""Publishing escalations, dead letters and due messages through faust topics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from faust.types import TopicT
+
+from complaints_escalation.scheduling.due_message import DueMessage
+from complaints_schemas.cloudevents import KafkaRecord, encode
+from complaints_schemas.events import ComplaintEscalated, ComplaintRejected
+
+SOURCE = "/services/escalation"
+
+
+class Publisher(Protocol):
+    async def escalated(self, event: ComplaintEscalated, *, now: datetime) -> None:
+        """Publish and wait until the broker has it."""
+        ...
+
+    async def rejected(self, event: ComplaintRejected, *, id: str) -> None: ...
+
+    async def due(self, message: DueMessage, *, partition: int) -> None: ...
+
+
+class FaustPublisher:
+    def __init__(self, *, escalated: TopicT, rejected: TopicT, due: TopicT) -> None:
+        self._escalated = escalated
+        self._rejected = rejected
+        self._due = due
+
+    async def escalated(self, event: ComplaintEscalated, *, now: datetime) -> None:
+        # The CloudEvents id is the deterministic escalation id: a re-emission is identical.
+        record = encode(event, source=SOURCE, id=event.escalation_id, time=now)
+        sent = await self._escalated.send(
+            key=record.key, value=record.value, headers=_headers(record), force=True
+        )
+        await sent
+
+    async def rejected(self, event: ComplaintRejected, *, id: str) -> None:
+        record = encode(event, source=SOURCE, id=id, time=event.rejected_at)
+        sent = await self._rejected.send(
+            key=record.key, value=record.value, headers=_headers(record), force=True
+        )
+        await sent
+
+    async def due(self, message: DueMessage, *, partition: int) -> None:
+        # Explicit partition: the agent that owns this complaint's state must get it.
+        sent = await self._due.send(
+            key=message.complaint_id.encode(), value=message.to_bytes(), partition=partition
+        )
+        await sent
+
+
+def _headers(record: KafkaRecord) -> list[tuple[str, bytes]]:
+    return [
+        (name, value.encode() if isinstance(value, str) else value)
+        for name, value in record.headers
+        if value is not None
+    ]

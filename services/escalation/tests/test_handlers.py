@@ -1,0 +1,160 @@
+"""Handlers with an in-memory store, a fake publisher and a FakeClock: no broker, no sleeps."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from complaints_escalation.domain.policy import EscalationPolicy
+from complaints_escalation.inbound.handlers import Handlers, Origin
+from complaints_escalation.metrics import EscalationMetrics
+from complaints_escalation.outbound.state_store import MemoryStateStore
+from complaints_escalation.scheduling.due_message import DueMessage
+from complaints_escalation.scheduling.index import DueIndex
+from complaints_escalation.scheduling.timer import Timer
+from complaints_kit.clock import FakeClock
+from complaints_schemas.cloudevents import encode
+from complaints_schemas.events import (
+    ComplaintEscalated,
+    ComplaintRejected,
+    Event,
+    LifecycleAction,
+)
+from complaints_schemas.topics import CLASSIFIED, LIFECYCLE
+
+from .factories import T0, classified, lifecycle
+
+MIN = timedelta(minutes=1)
+
+
+class FakePublisher:
+    def __init__(self) -> None:
+        self.sent: list[ComplaintEscalated] = []
+        self.dead_letters: list[ComplaintRejected] = []
+        self.due_messages: list[tuple[DueMessage, int]] = []
+        self.fail_next = False
+
+    async def escalated(self, event: ComplaintEscalated, *, now: object) -> None:
+        if self.fail_next:
+            self.fail_next = False
+            raise ConnectionError("broker down")
+        self.sent.append(event)
+
+    async def rejected(self, event: ComplaintRejected, *, id: str) -> None:
+        self.dead_letters.append(event)
+
+    async def due(self, message: DueMessage, *, partition: int) -> None:
+        self.due_messages.append((message, partition))
+
+
+class World:
+    def __init__(self) -> None:
+        self.clock = FakeClock(T0)
+        self.publisher = FakePublisher()
+        self.store = MemoryStateStore()
+        self.registry = CollectorRegistry()
+        self.handlers = Handlers(
+            store=self.store,
+            timer=Timer(index=DueIndex(), clock=self.clock, fire=self._unused),
+            publisher=self.publisher,  # type: ignore[arg-type]
+            policy=EscalationPolicy(),
+            clock=self.clock,
+            metrics=EscalationMetrics(self.registry),
+        )
+
+    async def _unused(self, _: object) -> None:
+        raise AssertionError("the timer task does not run in these tests")
+
+    async def send(self, topic: str, event: Event, *, partition: int = 2) -> None:
+        record = encode(event, source="/tests", id="x", time=T0)
+        origin = Origin(topic=topic, partition=partition, offset=0, key=record.key)
+        handle = self.handlers.classified if topic == CLASSIFIED.name else self.handlers.lifecycle
+        await handle(record.value, record.headers, origin)
+
+    async def fire_due(self, *, partition: int = 2) -> None:
+        """What the timer and the due agent do at the current instant."""
+        for entry in self.handlers.timer.index.pop_due(self.clock.now()):
+            message = DueMessage(
+                complaint_id=entry.complaint_id, token=entry.token, due_at=entry.due_at
+            )
+            await self.handlers.due(message.to_bytes(), Origin("due", partition, 0, None))
+
+    def metric(self, name: str, **labels: str) -> float:
+        return self.registry.get_sample_value(name, labels) or 0.0
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+async def test_breach_published_once_then_next_level_scheduled(world: World) -> None:
+    await world.send(CLASSIFIED.name, classified("H-1"))
+    assert world.handlers.timer.index.next_due() == T0 + 10 * MIN
+    world.clock.set(T0 + 10 * MIN)
+    await world.fire_due()
+    assert [e.level for e in world.publisher.sent] == [1]
+    assert world.handlers.timer.index.next_due() == T0 + 20 * MIN
+    assert world.metric("complaints_escalation_escalations_total", kind="breach", level="1") == 1
+    assert world.metric("complaints_escalation_open_complaints", severity="red") == 1
+
+
+async def test_redelivered_due_message_is_dropped(world: World) -> None:
+    await world.send(CLASSIFIED.name, classified("H-2"))
+    state = world.store.get("H-2")
+    assert state is not None
+    message = DueMessage(complaint_id="H-2", token=state.version, due_at=T0 + 10 * MIN)
+    world.clock.set(T0 + 10 * MIN)
+    for _ in range(2):
+        await world.handlers.due(message.to_bytes(), Origin("due", 2, 0, None))
+    assert len(world.publisher.sent) == 1
+    assert world.metric("complaints_escalation_due_dropped_total", reason="stale") == 1
+
+
+async def test_publish_failure_is_not_recorded_and_retried(world: World) -> None:
+    await world.send(CLASSIFIED.name, classified("H-3"))
+    world.clock.set(T0 + 10 * MIN)
+    world.publisher.fail_next = True
+    await world.fire_due()
+    assert world.publisher.sent == []
+    state = world.store.get("H-3")
+    assert state is not None
+    assert state.fired == ()
+    world.clock.advance(timedelta(seconds=1))
+    await world.fire_due()
+    assert [e.level for e in world.publisher.sent] == [1]
+
+
+async def test_ack_before_classification_means_no_escalation(world: World) -> None:
+    await world.send(LIFECYCLE.name, lifecycle("H-4", LifecycleAction.ACKNOWLEDGED, at=T0))
+    await world.send(CLASSIFIED.name, classified("H-4"))
+    assert world.handlers.timer.index.next_due() is None
+    world.clock.set(T0 + 60 * MIN)
+    await world.fire_due()
+    assert world.publisher.sent == []
+
+
+async def test_bad_input_is_rejected_with_the_original_bytes(world: World) -> None:
+    origin = Origin(topic=CLASSIFIED.name, partition=1, offset=7, key=b"k")
+    await world.handlers.classified(b"\xff not json", [], origin)
+    record = encode(classified("H-5"), source="/tests", id="x", time=T0)
+    wrong_key = Origin(topic=CLASSIFIED.name, partition=1, offset=8, key=b"other")
+    await world.handlers.classified(record.value, record.headers, wrong_key)
+    reasons = [(r.reason, r.original, r.offset) for r in world.publisher.dead_letters]
+    assert reasons == [
+        ("invalid_envelope", b"\xff not json", 7),
+        ("invalid_envelope", record.value, 8),
+    ]
+    assert world.store.get("H-5") is None
+
+
+async def test_rebuild_restores_the_index_from_the_store(world: World) -> None:
+    await world.send(CLASSIFIED.name, classified("H-6"), partition=1)
+    await world.send(CLASSIFIED.name, classified("H-7", accepted_at=T0 + MIN), partition=4)
+    world.handlers.revoke({1, 4})
+    assert len(world.handlers.timer.index) == 0
+    world.handlers.rebuild({4})
+    assert world.handlers.timer.index.next_due() == T0 + 11 * MIN
+    assert world.metric("complaints_escalation_open_complaints", severity="red") == 1

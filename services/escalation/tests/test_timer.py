@@ -1,0 +1,181 @@
+"""Due index and timer task on a FakeClock: exact instants, wake-ups, stale entries; no sleeps."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+
+from complaints_escalation.scheduling.index import DueEntry, DueIndex
+from complaints_escalation.scheduling.timer import RETRY_DELAY, Timer
+from complaints_kit.clock import FakeClock
+
+from .factories import T0
+
+S = timedelta(seconds=1)
+
+
+async def settle() -> None:
+    """Let the timer task run until it blocks again."""
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+class Recorder:
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.fired: list[tuple[DueEntry, object]] = []
+        self.failures = 0
+
+    async def __call__(self, entry: DueEntry) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("broker unavailable")
+        self.fired.append((entry, self.clock.now()))
+
+    @property
+    def ids(self) -> list[str]:
+        return [entry.complaint_id for entry, _ in self.fired]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(T0)
+
+
+@pytest.fixture
+def recorder(clock: FakeClock) -> Recorder:
+    return Recorder(clock)
+
+
+@pytest.fixture
+async def timer(clock: FakeClock, recorder: Recorder) -> AsyncIterator[Timer]:
+    timer = Timer(index=DueIndex(), clock=clock, fire=recorder)
+    task = asyncio.create_task(timer.run())
+    await settle()
+    yield timer
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_fires_at_the_instant_not_before(
+    timer: Timer, clock: FakeClock, recorder: Recorder
+) -> None:
+    timer.schedule(complaint_id="A", partition=0, due_at=T0 + 10 * S, token=1)
+    await settle()
+    clock.advance(10 * S - timedelta(microseconds=1))
+    await settle()
+    assert recorder.fired == []
+    clock.advance(timedelta(microseconds=1))
+    await settle()
+    assert [(e.complaint_id, e.token, at) for e, at in recorder.fired] == [("A", 1, T0 + 10 * S)]
+
+
+async def test_earlier_deadline_wakes_the_sleeper(
+    timer: Timer, clock: FakeClock, recorder: Recorder
+) -> None:
+    timer.schedule(complaint_id="late", partition=0, due_at=T0 + 60 * S, token=1)
+    await settle()
+    timer.schedule(complaint_id="early", partition=3, due_at=T0 + 5 * S, token=1)
+    await settle()
+    clock.advance(5 * S)
+    await settle()
+    assert recorder.fired == [
+        (DueEntry(due_at=T0 + 5 * S, complaint_id="early", token=1, partition=3), T0 + 5 * S)
+    ]
+    clock.advance(55 * S)
+    await settle()
+    assert recorder.ids == ["early", "late"]
+
+
+async def test_overdue_entry_fires_at_once(
+    timer: Timer, clock: FakeClock, recorder: Recorder
+) -> None:
+    timer.schedule(complaint_id="overdue", partition=1, due_at=T0 - 30 * S, token=4)
+    await settle()
+    assert recorder.ids == ["overdue"]
+
+
+async def test_stale_entries_are_dropped(
+    timer: Timer, clock: FakeClock, recorder: Recorder
+) -> None:
+    timer.schedule(complaint_id="A", partition=0, due_at=T0 + 5 * S, token=1)
+    timer.schedule(complaint_id="A", partition=0, due_at=T0 + 8 * S, token=2)  # supersedes
+    timer.schedule(complaint_id="B", partition=1, due_at=T0 + 6 * S, token=1)
+    timer.schedule(complaint_id="B", partition=1, due_at=None, token=2)  # acknowledged
+    await settle()
+    clock.advance(10 * S)
+    await settle()
+    assert [(e.complaint_id, e.token) for e, _ in recorder.fired] == [("A", 2)]
+
+
+async def test_same_instant_fires_every_entry_once(
+    timer: Timer, clock: FakeClock, recorder: Recorder
+) -> None:
+    for i in range(5):
+        timer.schedule(complaint_id=f"C{i}", partition=i % 3, due_at=T0 + 3 * S, token=1)
+    await settle()
+    clock.advance(3 * S)
+    await settle()
+    clock.advance(3 * S)
+    await settle()
+    assert sorted(recorder.ids) == [f"C{i}" for i in range(5)]
+
+
+async def test_failed_fire_is_retried(timer: Timer, clock: FakeClock, recorder: Recorder) -> None:
+    recorder.failures = 1
+    timer.schedule(complaint_id="A", partition=0, due_at=T0 + S, token=1)
+    await settle()
+    clock.advance(S)
+    await settle()
+    assert recorder.fired == []
+    clock.advance(RETRY_DELAY)
+    await settle()
+    assert recorder.ids == ["A"]
+
+
+async def test_revoked_partition_does_not_fire(
+    timer: Timer, clock: FakeClock, recorder: Recorder
+) -> None:
+    timer.schedule(complaint_id="mine", partition=0, due_at=T0 + S, token=1)
+    timer.schedule(complaint_id="gone", partition=5, due_at=T0 + S, token=1)
+    timer.index.revoke([5])
+    timer.wake()
+    clock.advance(S)
+    await settle()
+    assert recorder.ids == ["mine"]
+
+
+def test_index_rebuild_replaces_a_partition() -> None:
+    index = DueIndex()
+    index.schedule(complaint_id="old", partition=2, due_at=T0, token=1)
+    index.schedule(complaint_id="other", partition=4, due_at=T0 + S, token=1)
+    index.rebuild(2, [DueEntry(due_at=T0 + 2 * S, complaint_id="new", token=7, partition=2)])
+    assert "old" not in index
+    assert index.next_due() == T0 + S
+    assert [e.complaint_id for e in index.pop_due(T0 + 5 * S)] == ["other", "new"]
+    assert len(index) == 0
+    assert index.next_due() is None
+
+
+@pytest.mark.parametrize(
+    ("schedules", "expected_earlier"),
+    [
+        ([("A", 10)], [True]),
+        ([("A", 10), ("B", 20)], [True, False]),
+        ([("A", 10), ("B", 5)], [True, True]),
+        ([("A", 10), ("A", 10)], [True, False]),  # identical entry: nothing new
+    ],
+)
+def test_schedule_reports_a_new_earliest(
+    schedules: list[tuple[str, int]], expected_earlier: list[bool]
+) -> None:
+    index = DueIndex()
+    got = [
+        index.schedule(complaint_id=cid, partition=0, due_at=T0 + sec * S, token=1)
+        for cid, sec in schedules
+    ]
+    assert got == expected_earlier

@@ -1,0 +1,125 @@
+"""The accept path shared by the HTTP API and the Kafka consumer: dedup -> normalise -> publish."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from complaints_intake.domain.dedup import DedupWindow
+from complaints_intake.domain.identity import complaint_id, rejection_id
+from complaints_intake.domain.normalise import accept
+from complaints_intake.metrics import IntakeMetrics
+from complaints_intake.outbound.publisher import IntakePublisher
+from complaints_kit.clock import Clock
+from complaints_schemas.events import (
+    ComplaintLifecycleEvent,
+    ComplaintRejected,
+    ComplaintSubmitted,
+    FieldError,
+)
+
+Source = Literal["http", "kafka"]
+
+
+@dataclass(frozen=True, slots=True)
+class Acceptance:
+    complaint_id: str
+    duplicate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RecordOrigin:
+    """Where a rejected Kafka record sat."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+class IntakeHandlers:
+    def __init__(
+        self,
+        *,
+        publisher: IntakePublisher,
+        dedup: DedupWindow,
+        clock: Clock,
+        metrics: IntakeMetrics,
+    ) -> None:
+        self._publisher = publisher
+        self._dedup = dedup
+        self._clock = clock
+        self._metrics = metrics
+        # Complaints whose record is queued but not yet acknowledged: a concurrent resend
+        # waits for the first send instead of publishing again.
+        self._inflight: dict[str, asyncio.Future[Any]] = {}
+
+    async def accept(self, submitted: ComplaintSubmitted, *, source: Source) -> Acceptance:
+        """Publish the complaint unless it was already accepted; return once the broker has it.
+
+        Raises BufferError when the producer queue is full, KafkaException when delivery failed.
+        """
+        cid = complaint_id(submitted.channel, submitted.channel_event_id)
+        now = self._clock.now()
+        if self._dedup.was_accepted(cid, now=now):
+            self._metrics.duplicates.labels(source=source).inc()
+            return Acceptance(cid, duplicate=True)
+        pending = self._inflight.get(cid)
+        if pending is not None:
+            await asyncio.shield(pending)
+            self._metrics.duplicates.labels(source=source).inc()
+            return Acceptance(cid, duplicate=True)
+        accepted = accept(submitted, complaint_id=cid, accepted_at=now)
+        ack = self._publisher.accepted(accepted)
+        self._inflight[cid] = ack
+
+        def settled(future: asyncio.Future[Any]) -> None:
+            # Runs even if the caller went away (client disconnect), so the window stays right.
+            self._inflight.pop(cid, None)
+            if not future.cancelled() and future.exception() is None:
+                self._dedup.record(cid, now=self._clock.now())
+                self._metrics.accepted.labels(channel=str(submitted.channel), source=source).inc()
+
+        ack.add_done_callback(settled)
+        await asyncio.shield(ack)
+        return Acceptance(cid, duplicate=False)
+
+    async def record_lifecycle(self, event: ComplaintLifecycleEvent) -> None:
+        """Publish a lifecycle event and return once the broker has it."""
+        await asyncio.shield(self._publisher.lifecycle(event))
+        self._metrics.lifecycle.labels(action=str(event.action)).inc()
+
+    async def reject(
+        self,
+        *,
+        reason: str,
+        detail: str,
+        errors: tuple[FieldError, ...],
+        original: bytes,
+        origin: RecordOrigin,
+    ) -> None:
+        """Dead-letter a Kafka record on complaints.rejected.v1, keeping its bytes and position."""
+        event = ComplaintRejected.model_validate(
+            {
+                "reason": reason,
+                "detail": detail,
+                "errors": errors,
+                # Base64Bytes takes base64 text on validation and emits it again on dump.
+                "original": base64.b64encode(original).decode("ascii"),
+                "source": "kafka",
+                "source_topic": origin.topic,
+                "partition": origin.partition,
+                "offset": origin.offset,
+                "rejected_at": self._clock.now(),
+            }
+        )
+        rid = rejection_id(
+            source="kafka", topic=origin.topic, partition=origin.partition, offset=origin.offset
+        )
+        await asyncio.shield(self._publisher.rejected(event, rejection_id=rid))
+        self._metrics.rejected.labels(reason=reason, source="kafka").inc()
+
+    def count_http_rejection(self, reason: str) -> None:
+        self._metrics.rejected.labels(reason=reason, source="http").inc()
+

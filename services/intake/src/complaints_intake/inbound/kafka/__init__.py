@@ -1,0 +1,1 @@
+"""Complaints that channels publish to Kafka (complaints.submitted.v1)."""

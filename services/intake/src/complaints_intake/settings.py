@@ -1,0 +1,53 @@
+"""Intake settings from the environment (prefix INTAKE_)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import Field, field_validator
+from pydantic_settings import SettingsConfigDict
+
+from complaints_kit.settings import OpsSettings
+
+
+class IntakeSettings(OpsSettings):
+    """The HTTP API and the ops endpoints share one server: http_host/http_port.
+
+    Durations accept seconds ("86400") or ISO-8601 durations ("P1D").
+    """
+
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
+
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)
+    consumer_group: str = "intake"
+    consume_submitted: bool = Field(
+        default=True, description="Consume complaints.submitted.v1 (channels that use Kafka)."
+    )
+    provision_topics: bool = True
+    dedup_ttl: timedelta = timedelta(hours=24)
+    dedup_max_entries: int = Field(default=100_000, ge=1)
+    batch_max_items: int = Field(default=500, ge=1)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    delivery_timeout: timedelta = timedelta(seconds=30)
+    retry_after_seconds: int = Field(default=1, ge=1)
+    consumer_batch_size: int = Field(default=200, ge=1)
+    shutdown_timeout: timedelta = timedelta(seconds=8)
+
+    @field_validator("dedup_ttl", "delivery_timeout", "shutdown_timeout", mode="before")
+    @classmethod
+    def _seconds(cls, value: object) -> object:
+        """A bare number in the environment is seconds."""
+        if isinstance(value, str):
+            try:
+                return timedelta(seconds=float(value))
+            except ValueError:
+                return value
+        return value
+
+    @field_validator("dedup_ttl", "delivery_timeout", "shutdown_timeout")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be a positive duration")
+        return value

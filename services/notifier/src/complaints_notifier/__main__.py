@@ -1,0 +1,43 @@
+"""Run the notifier: `python -m complaints_notifier`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import httpx
+
+from complaints_kit.kafka import provision_topics
+from complaints_kit.logs import configure_logging
+from complaints_kit.settings import KafkaSettings
+from complaints_notifier.app import build_service
+from complaints_notifier.settings import NotifierSettings
+from complaints_schemas.topics import ALL_TOPICS
+
+SERVICE = "notifier"
+
+log = logging.getLogger(__name__)
+
+
+async def serve(settings: NotifierSettings, kafka: KafkaSettings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    service = build_service(settings, kafka)
+    await service.run(stop)
+
+
+def main() -> None:
+    settings = NotifierSettings()  # required fields come from the environment
+    kafka = KafkaSettings()
+    configure_logging(SERVICE, level=settings.log_level, json_lines=settings.log_json)
+    provision_topics(kafka, ALL_TOPICS)
+    # Only the host: webhook URLs often carry access tokens in their path or query.
+    log.info("notifier starting", extra={"webhook_host": httpx.URL(settings.webhook_url).host})
+    asyncio.run(serve(settings, kafka))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+"""Poll complaints.escalated.v1, handle records concurrently (bounded), commit in offset order.
+
+confluent-kafka calls block, so they run in a worker thread (asyncio.to_thread), one at a
+time; rebalance callbacks therefore run in that thread too. An offset is committed only
+after its outcome is acknowledged by the broker, and never past an unfinished earlier one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
+
+from complaints_notifier.inbound.handlers import Record
+from complaints_notifier.inbound.offsets import OffsetTracker, Ticket
+from complaints_notifier.metrics import NotifierMetrics
+from complaints_notifier.outbound.dedup_log import DedupLog
+from complaints_schemas.topics import ESCALATED
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.2
+
+
+class EscalationConsumer:
+    def __init__(
+        self,
+        *,
+        consumer: Consumer,
+        handle: Callable[[Record], Coroutine[Any, Any, None]],
+        dedup: DedupLog,
+        metrics: NotifierMetrics,
+        concurrency: int,
+        shutdown_grace: float,
+        topic: str = ESCALATED.name,
+    ) -> None:
+        self._consumer = consumer
+        self._handle = handle
+        self._dedup = dedup
+        self._metrics = metrics
+        self._concurrency = max(1, concurrency)
+        self._grace = shutdown_grace
+        self._topic = topic
+        self._tracker = OffsetTracker()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._paused = False
+        self.polling = False
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set, then drain, commit what finished and leave the group."""
+        self._consumer.subscribe(
+            [self._topic],
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_lost,
+        )
+        try:
+            while not stop.is_set():
+                for msg in await self._poll():
+                    self._dispatch(msg)
+                self.polling = True
+                await self._commit()
+        finally:
+            self.polling = False
+            await self._shutdown()
+
+    async def _poll(self) -> list[Message]:
+        free = self._concurrency - len(self._tasks)
+        self._set_paused(free <= 0)
+        if free > 0:
+            return await asyncio.to_thread(self._consumer.consume, free, POLL_SECONDS)
+        # Full: keep polling (paused) so the group keeps us, and wait for a slot to free up.
+        msg = await asyncio.to_thread(self._consumer.poll, 0)
+        if msg is not None:
+            return [msg]
+        await asyncio.wait(self._tasks, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+        return []
+
+    def _set_paused(self, paused: bool) -> None:
+        if paused == self._paused:
+            return
+        assignment = self._consumer.assignment()
+        if assignment:
+            # A paused partition's prefetched records are dropped and fetched again on resume.
+            (self._consumer.pause if paused else self._consumer.resume)(assignment)
+        self._paused = paused
+
+    def _dispatch(self, msg: Message) -> None:
+        err = msg.error()
+        if err is not None:
+            log.warning("consumer error", extra={"error": str(err)})
+            return
+        topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
+        if topic is None or partition is None or offset is None:
+            return
+        ticket = self._tracker.start(topic, partition, offset)
+        record = Record(
+            topic=topic,
+            partition=partition,
+            offset=offset,
+            value=msg.value(),
+            headers=_header_list(msg),
+        )
+        task = asyncio.create_task(self._handle(record), name=f"escalation-{partition}-{offset}")
+        self._tasks.add(task)
+        self._metrics.in_flight.set(len(self._tasks))
+        task.add_done_callback(lambda t: self._finished(t, ticket))
+
+    def _finished(self, task: asyncio.Task[None], ticket: Ticket) -> None:
+        self._tasks.discard(task)
+        self._metrics.in_flight.set(len(self._tasks))
+        if task.cancelled():
+            return  # abandoned at shutdown: redelivered after restart, not committed
+        exc = task.exception()
+        if exc is not None:
+            # Left uncommitted: a restart retries it rather than skipping it silently.
+            log.error(
+                "escalation handling failed; offset stays uncommitted",
+                exc_info=exc,
+                extra={"partition": ticket.partition, "offset": ticket.offset},
+            )
+            return
+        self._tracker.finish(ticket)
+
+    async def _commit(self) -> None:
+        offsets = self._tracker.committable()
+        if offsets:
+            await asyncio.to_thread(self._commit_sync, offsets)
+
+    def _commit_sync(self, offsets: list[tuple[str, int, int]]) -> None:
+        try:
+            self._consumer.commit(
+                offsets=[TopicPartition(t, p, o) for t, p, o in offsets], asynchronous=False
+            )
+        except KafkaException as exc:
+            self._metrics.commits.labels("error").inc()
+            log.warning("commit failed; retrying later", extra={"error": str(exc)})
+            return
+        self._tracker.committed(offsets)
+        self._metrics.commits.labels("ok").inc()
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        # Another instance may have delivered for these partitions: read its records first.
+        started = time.monotonic()
+        try:
+            read = self._dedup.catch_up()
+        except (KafkaException, TimeoutError) as exc:
+            log.warning("dedup log catch-up failed", extra={"error": str(exc)})
+            read = 0
+        self._metrics.dedup_log_size.set(len(self._dedup))
+        log.info(
+            "partitions assigned",
+            extra={
+                "partitions": sorted(tp.partition for tp in partitions),
+                "dedup_records_read": read,
+                "dedup_catch_up_seconds": round(time.monotonic() - started, 3),
+            },
+        )
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        keys = [(tp.topic, tp.partition) for tp in partitions]
+        offsets = self._tracker.committable(keys)
+        if offsets:
+            self._commit_sync(offsets)
+        self._tracker.forget(keys)
+        log.info("partitions revoked", extra={"partitions": sorted(p for _, p in keys)})
+
+    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._tracker.forget((tp.topic, tp.partition) for tp in partitions)
+        log.warning(
+            "partitions lost", extra={"partitions": sorted(tp.partition for tp in partitions)}
+        )
+
+    async def _shutdown(self) -> None:
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=self._grace)
+            for task in pending:
+                task.cancel()
+            if pending:
+                log.info("abandoned in-flight deliveries", extra={"count": len(pending)})
+                await asyncio.gather(*pending, return_exceptions=True)
+        await self._commit()
+        await asyncio.to_thread(self._consumer.close)
+
+
+def _header_list(msg: Message) -> list[tuple[str, str | bytes | None]] | None:
+    headers = msg.headers()
+    if isinstance(headers, dict):
+        return list(headers.items())
+    return headers

@@ -1,0 +1,166 @@
+"""One escalation record: decode, route, deliver each notification once, record its outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from complaints_kit.clock import Clock
+from complaints_notifier.domain.notification import Notification, Route, routes_for
+from complaints_notifier.domain.retry import Done, GiveUp, RetryPolicy, decide
+from complaints_notifier.metrics import NotifierMetrics
+from complaints_notifier.outbound.channel import Channel
+from complaints_notifier.outbound.publisher import Publisher
+from complaints_schemas import cloudevents
+from complaints_schemas.cloudevents import DecodeError, Headers
+from complaints_schemas.events import ComplaintEscalated, ComplaintRejected
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """What the handler needs of a Kafka message (plain data, so tests need no broker)."""
+
+    topic: str
+    partition: int
+    offset: int
+    value: bytes | None
+    headers: Headers | None
+
+
+class DeliveredIds(Protocol):
+    """The dedup log as the handler sees it (DedupLog in production, a set in tests)."""
+
+    def __contains__(self, notification_id: object) -> bool: ...
+
+    def add(self, notification_id: str) -> None: ...
+
+
+class EscalationHandler:
+    """Returns once every notification's outcome is acknowledged by the broker (or raises)."""
+
+    def __init__(
+        self,
+        *,
+        channels: Mapping[str, Channel],
+        receivers: tuple[Route, ...],
+        dedup: DeliveredIds,
+        publisher: Publisher,
+        policy: RetryPolicy,
+        clock: Clock,
+        jitter: Callable[[], float],
+        metrics: NotifierMetrics,
+    ) -> None:
+        self._channels = channels
+        self._receivers = receivers
+        self._dedup = dedup
+        self._publisher = publisher
+        self._policy = policy
+        self._clock = clock
+        self._jitter = jitter
+        self._metrics = metrics
+        # Notifications being delivered now: a redelivered copy waits for them instead of sending.
+        self._in_flight: dict[str, asyncio.Future[None]] = {}
+
+    async def handle(self, record: Record) -> None:
+        try:
+            envelope = cloudevents.decode(ComplaintEscalated, record.value, record.headers)
+        except DecodeError as exc:
+            await self._reject(record, exc)
+            return
+        routes = routes_for(envelope.data, receivers=self._receivers)
+        await asyncio.gather(*(self._notify_once(Notification(envelope.data, r)) for r in routes))
+
+    async def _notify_once(self, notification: Notification) -> None:
+        channel = notification.route.channel
+        nid = notification.id
+        if nid in self._dedup:
+            self._metrics.deliveries.labels(channel, "duplicate").inc()
+            return
+        running = self._in_flight.get(nid)
+        if running is not None:
+            # Raises if that delivery was abandoned, so this copy is not committed either.
+            await asyncio.shield(running)
+            self._metrics.deliveries.labels(channel, "duplicate").inc()
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._in_flight[nid] = done
+        try:
+            await self._deliver(notification)
+        except BaseException:
+            done.cancel()
+            raise
+        else:
+            done.set_result(None)
+        finally:
+            del self._in_flight[nid]
+
+    async def _deliver(self, notification: Notification) -> None:
+        channel = self._channels[notification.route.channel]
+        attempt = 0
+        while True:
+            attempt += 1
+            outcome = await channel.send(notification, now=self._clock.now())
+            self._metrics.attempts.labels(channel.name, type(outcome).__name__.lower()).inc()
+            decision = decide(self._policy, attempt=attempt, outcome=outcome, unit=self._jitter())
+            if isinstance(decision, Done):
+                now = self._clock.now()
+                self._dedup.add(notification.id)
+                self._metrics.latency.labels(channel.name).observe(
+                    max((now - notification.escalation.escalated_at).total_seconds(), 0.0)
+                )
+                await self._publisher.delivered(
+                    notification.delivered(at=now, attempts=attempt), now=now
+                )
+                self._metrics.deliveries.labels(channel.name, "delivered").inc()
+                log.info(
+                    "notification delivered",
+                    extra={"notification_id": notification.id, "attempts": attempt},
+                )
+                return
+            if isinstance(decision, GiveUp):
+                now = self._clock.now()
+                await self._publisher.failed(
+                    notification.failed(
+                        at=now,
+                        attempts=attempt,
+                        retryable=decision.retryable,
+                        reason=decision.reason,
+                    ),
+                    now=now,
+                )
+                self._metrics.deliveries.labels(channel.name, "failed").inc()
+                log.warning(
+                    "notification failed",
+                    extra={"notification_id": notification.id, "reason": decision.reason},
+                )
+                return
+            self._metrics.retries.labels(channel.name).inc()
+            await self._clock.sleep_until(self._clock.now() + decision.delay)
+
+    async def _reject(self, record: Record, exc: DecodeError) -> None:
+        rejected = ComplaintRejected(
+            reason=exc.reason,
+            detail=exc.detail[:2000],
+            errors=exc.errors,
+            # Base64Bytes decodes its input: hand it base64 so it keeps the bytes as received.
+            original=base64.b64encode(record.value or b""),
+            source="kafka",
+            source_topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            rejected_at=self._clock.now(),
+        )
+        await self._publisher.rejected(
+            rejected, id=f"rej:{record.topic}:{record.partition}:{record.offset}"
+        )
+        self._metrics.rejected.labels(exc.reason).inc()
+        log.warning(
+            "escalation rejected",
+            extra={"reason": exc.reason, "partition": record.partition, "offset": record.offset},
+        )
