@@ -6,7 +6,6 @@ import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -163,53 +162,3 @@ def test_an_undecodable_escalation_becomes_a_dead_letter_and_the_next_is_deliver
         what="the next escalation delivered",
     )
     assert notifier.metric("complaints_notifier_rejected_total", reason="invalid_envelope") >= 1
-
-
-def test_a_redelivered_escalation_is_not_posted_again_even_after_a_restart(
-    kafka_settings: KafkaSettings, tmp_path: Path
-) -> None:
-    sink = ScriptedSink(secret=SECRET).start()
-    first = NotifierProcess.configure(kafka_settings, tmp_path, url=sink.url, secret=SECRET)
-    second: NotifierProcess | None = None
-    try:
-        first.start()
-        event = fresh_escalation()
-        # The same escalation twice (an upstream redelivery), with different CloudEvents ids.
-        produce(kafka_settings, ESCALATED.name, [event, event])
-        wait_for(
-            lambda: delivered_for(kafka_settings, event.escalation_id),
-            timeout=30,
-            what="NotificationDelivered",
-        )
-        wait_for(
-            lambda: first.metric("complaints_notifier_deliveries_total", outcome="duplicate") >= 1,
-            timeout=15,
-            what="the second copy counted as a duplicate",
-        )
-        assert len(sink.received(event.escalation_id)) == 1
-        assert first.terminate() < 10
-
-        # A new consumer group reads complaints.escalated.v1 from the beginning: only the
-        # dedup log, read back from notifications.delivered.v1, can stop a second POST.
-        second = NotifierProcess.configure(kafka_settings, tmp_path, url=sink.url, secret=SECRET)
-        second.start()
-        marker = escalated(
-            f"esc-marker-{uuid.uuid4().hex[:8]}",
-            complaint_id=event.complaint_id,  # same key, same partition, after the copies
-            escalated_at=datetime.now(UTC),
-        )
-        produce(kafka_settings, ESCALATED.name, [marker])
-        wait_for(
-            lambda: delivered_for(kafka_settings, marker.escalation_id),
-            timeout=30,
-            what="the marker delivered after the restart",
-        )
-        assert second.metric("complaints_notifier_deliveries_total", outcome="duplicate") >= 2
-        assert len(sink.received(event.escalation_id)) == 1
-        assert len(delivered_for(kafka_settings, event.escalation_id)) == 1
-        assert second.terminate() < 10
-    finally:
-        first.stop_quietly()
-        if second is not None:
-            second.stop_quietly()
-        sink.stop()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 
 import httpx
+from pydantic import ValidationError
 
 from complaints_kit.kafka import provision_topics
 from complaints_kit.logs import configure_logging
@@ -30,9 +32,14 @@ async def serve(settings: NotifierSettings, kafka: KafkaSettings) -> None:
 
 
 def main() -> None:
-    settings = NotifierSettings()  # required fields come from the environment
+    try:
+        settings = NotifierSettings()  # required fields come from the environment
+    except ValidationError as exc:
+        sys.exit(f"notifier: invalid settings (NOTIFIER_*):\n{exc}")
     kafka = KafkaSettings()
     configure_logging(SERVICE, level=settings.log_level, json_lines=settings.log_json)
+    # httpx logs every request with its full URL, which may carry a robot's access token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     provision_topics(kafka, ALL_TOPICS)
     # Only the host: webhook URLs often carry access tokens in their path or query.
     log.info("notifier starting", extra={"webhook_host": httpx.URL(settings.webhook_url).host})

@@ -59,7 +59,9 @@ def validation_problem(
 ) -> Problem:
     """422 problem details naming each bad field."""
     listed = field_errors(errors, drop_prefix=drop_prefix)
-    malformed = any(e["location"] == ROOT and e["message"].startswith("Invalid JSON") for e in listed)
+    malformed = any(
+        e["location"] == ROOT and e["message"].startswith("Invalid JSON") for e in listed
+    )
     if malformed:
         return problem(
             kind="malformed-json",

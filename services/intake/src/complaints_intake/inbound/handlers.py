@@ -74,15 +74,23 @@ class IntakeHandlers:
         ack = self._publisher.accepted(accepted)
         self._inflight[cid] = ack
 
-        def settled(future: asyncio.Future[Any]) -> None:
-            # Runs even if the caller went away (client disconnect), so the window stays right.
+        settled = False
+
+        def settle(future: asyncio.Future[Any]) -> None:
+            # Called on return, and as a done-callback in case the caller went away
+            # (client disconnect) so the window stays right either way; runs once.
+            nonlocal settled
+            if settled:
+                return
+            settled = True
             self._inflight.pop(cid, None)
             if not future.cancelled() and future.exception() is None:
                 self._dedup.record(cid, now=self._clock.now())
                 self._metrics.accepted.labels(channel=str(submitted.channel), source=source).inc()
 
-        ack.add_done_callback(settled)
+        ack.add_done_callback(settle)
         await asyncio.shield(ack)
+        settle(ack)
         return Acceptance(cid, duplicate=False)
 
     async def record_lifecycle(self, event: ComplaintLifecycleEvent) -> None:
@@ -122,4 +130,3 @@ class IntakeHandlers:
 
     def count_http_rejection(self, reason: str) -> None:
         self._metrics.rejected.labels(reason=reason, source="http").inc()
-

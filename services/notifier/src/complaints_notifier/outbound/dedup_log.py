@@ -13,10 +13,13 @@ import uuid
 from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-defined]
 
 from complaints_schemas.topics import DELIVERED
 
 log = logging.getLogger(__name__)
+
+_LATEST = OffsetSpec.latest()  # type: ignore[no-untyped-call]
 
 
 class DedupLog:
@@ -33,10 +36,11 @@ class DedupLog:
                 "enable.partition.eof": True,
             }
         )
+        self._admin = AdminClient(config)
         self._topic = topic
         self._ids: set[str] = set()
         self._lock = threading.Lock()
-        self._assigned = False
+        self._partitions: list[int] = []  # the topic's partitions, read once
         self.loaded = False
 
     def __contains__(self, notification_id: object) -> bool:
@@ -61,19 +65,14 @@ class DedupLog:
             self._consumer.close()
 
     def _read_to_end(self, timeout: float) -> int:
-        meta = self._consumer.list_topics(self._topic, timeout=timeout)
-        partitions = sorted(meta.topics[self._topic].partitions)
-        if not self._assigned:
+        if not self._partitions:
+            meta = self._consumer.list_topics(self._topic, timeout=timeout)
+            self._partitions = sorted(meta.topics[self._topic].partitions)
             self._consumer.assign(
-                [TopicPartition(self._topic, p, OFFSET_BEGINNING) for p in partitions]
+                [TopicPartition(self._topic, p, OFFSET_BEGINNING) for p in self._partitions]
             )
-            self._assigned = True
-        ends = {
-            p: self._consumer.get_watermark_offsets(
-                TopicPartition(self._topic, p), timeout=timeout
-            )[1]
-            for p in partitions
-        }
+        partitions = self._partitions
+        ends = self._high_watermarks(partitions, timeout)
         positions = {
             tp.partition: tp.offset
             for tp in self._consumer.position([TopicPartition(self._topic, p) for p in partitions])
@@ -87,11 +86,15 @@ class DedupLog:
             msg = self._consumer.poll(0.2)
             if msg is None:
                 continue
+            partition, offset = msg.partition(), msg.offset()
+            if partition is None or offset is None:
+                continue
             err = msg.error()
             if err is not None:
-                if err.code() == KafkaError._PARTITION_EOF:
-                    todo.discard(msg.partition())
-                else:
+                # An end-of-partition event from an earlier read carries an older offset.
+                if err.code() == KafkaError._PARTITION_EOF and offset >= ends.get(partition, 0):
+                    todo.discard(partition)
+                elif err.code() != KafkaError._PARTITION_EOF:
                     log.warning("dedup log read error", extra={"error": str(err)})
                 continue
             key = msg.key()
@@ -102,7 +105,14 @@ class DedupLog:
                 else:
                     self._ids.add(notification)
                 read += 1
-            offset = msg.offset()
-            if offset is not None and offset + 1 >= ends[msg.partition()]:
-                todo.discard(msg.partition())
+            if offset + 1 >= ends.get(partition, 0):
+                todo.discard(partition)
         return read
+
+    def _high_watermarks(self, partitions: list[int], timeout: float) -> dict[int, int]:
+        """One batched ListOffsets request (the consumer's watermark query is one per partition)."""
+        futures = self._admin.list_offsets(
+            {TopicPartition(self._topic, p): _LATEST for p in partitions},
+            request_timeout=timeout,
+        )
+        return {tp.partition: future.result().offset for tp, future in futures.items()}

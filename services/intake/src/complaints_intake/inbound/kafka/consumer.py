@@ -7,6 +7,7 @@ handling runs on the event loop, where the HTTP API shares the dedup window with
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -30,11 +31,13 @@ class SubmittedConsumer:
         topic: str,
         handle: Callable[[InboundRecord], Awaitable[None]],
         batch_size: int,
+        failure_backoff: float = FAILURE_BACKOFF,
     ) -> None:
         self._consumer = consumer
         self._topic = topic
         self._handle = handle
         self._batch_size = batch_size
+        self._failure_backoff = failure_backoff
         self.polling = False
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -48,7 +51,7 @@ class SubmittedConsumer:
                 self.polling = True
                 records = [r for r in map(self._record, messages) if r is not None]
                 if records and not await self._handle_batch(records):
-                    await _wait(stop, FAILURE_BACKOFF)
+                    await _wait(stop, self._failure_backoff)
         finally:
             self.polling = False
             await asyncio.to_thread(self._consumer.close)
@@ -99,12 +102,11 @@ class SubmittedConsumer:
             offset=offset,
             key=msg.key(),
             value=msg.value(),
-            headers=msg.headers(),
+            # Kafka headers always arrive as a list of pairs (a dict is only accepted on produce).
+            headers=headers if isinstance(headers := msg.headers(), list) else None,
         )
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        pass

@@ -44,9 +44,7 @@ def decode_submitted(record: InboundRecord, *, max_bytes: int) -> ComplaintSubmi
 class SubmittedRecordHandler:
     """Handles a record until its output is acknowledged; raises only if publishing failed."""
 
-    def __init__(
-        self, *, handlers: IntakeHandlers, metrics: IntakeMetrics, max_bytes: int
-    ) -> None:
+    def __init__(self, *, handlers: IntakeHandlers, metrics: IntakeMetrics, max_bytes: int) -> None:
         self._handlers = handlers
         self._metrics = metrics
         self._max_bytes = max_bytes

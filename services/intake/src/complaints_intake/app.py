@@ -1,0 +1,175 @@
+"""Builds the intake service from settings; the lifespan connects, the shutdown drains."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from confluent_kafka import Consumer
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from complaints_intake.domain.dedup import DedupWindow
+from complaints_intake.inbound.handlers import IntakeHandlers
+from complaints_intake.inbound.http.api import create_http_app
+from complaints_intake.inbound.kafka.consumer import SubmittedConsumer
+from complaints_intake.inbound.kafka.submitted import SubmittedRecordHandler
+from complaints_intake.metrics import IntakeMetrics
+from complaints_intake.outbound.publisher import IntakePublisher
+from complaints_intake.settings import IntakeSettings
+from complaints_kit.clock import Clock, SystemClock
+from complaints_kit.kafka import AsyncProducer, consumer_config, producer_config, provision_topics
+from complaints_kit.settings import KafkaSettings
+from complaints_schemas.topics import ALL_TOPICS, SUBMITTED
+
+log = logging.getLogger(__name__)
+# librdkafka's own log lines, routed through logging (JSON, masked) instead of raw stderr.
+_RDKAFKA = logging.getLogger("complaints_intake.rdkafka")
+
+PROVISION_TIMEOUT = 5.0
+PROVISION_RETRY = 1.0
+
+
+class IntakeRuntime:
+    """Owns the producer and the consumer: started by the app's lifespan, stopped by its end."""
+
+    def __init__(
+        self,
+        *,
+        settings: IntakeSettings,
+        kafka: KafkaSettings,
+        metrics: IntakeMetrics,
+        clock: Clock,
+    ) -> None:
+        self._settings = settings
+        self._kafka = kafka
+        self._metrics = metrics
+        self._clock = clock
+        self._stop = asyncio.Event()
+        self._started = False
+        self._consumer: SubmittedConsumer | None = None
+        self._consumer_task: asyncio.Task[None] | None = None
+
+    def ready(self) -> bool:
+        """Topics exist, the producer is up and, if enabled, the consumer is polling."""
+        if not self._started or self._stop.is_set():
+            return False
+        if not self._settings.consume_submitted:
+            return True
+        task, consumer = self._consumer_task, self._consumer
+        return task is not None and not task.done() and consumer is not None and consumer.polling
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:
+        self._stop = asyncio.Event()
+        delivery_ms = int(self._settings.delivery_timeout.total_seconds() * 1000)
+        producer = AsyncProducer(
+            producer_config(self._kafka, **{"message.timeout.ms": delivery_ms, "logger": _RDKAFKA})
+        )
+        dedup = DedupWindow(
+            ttl=self._settings.dedup_ttl, max_entries=self._settings.dedup_max_entries
+        )
+        self._metrics.watch_dedup(lambda: len(dedup))
+        handlers = IntakeHandlers(
+            publisher=IntakePublisher(producer),
+            dedup=dedup,
+            clock=self._clock,
+            metrics=self._metrics,
+        )
+        app.state.handlers = handlers
+        starting = asyncio.create_task(self._start(handlers), name="intake-start")
+        try:
+            yield
+        finally:
+            self._stop.set()
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
+            await self._stop_consumer()
+            app.state.handlers = None
+            # Anything still queued (e.g. a request cut short) gets its chance to be delivered.
+            await asyncio.to_thread(producer.close, self._settings.shutdown_timeout.total_seconds())
+            self._started = False
+            log.info("intake stopped")
+
+    async def _start(self, handlers: IntakeHandlers) -> None:
+        if self._settings.provision_topics:
+            await self._provision()
+        if self._settings.consume_submitted:
+            consumer = SubmittedConsumer(
+                consumer=Consumer(
+                    consumer_config(self._kafka, self._settings.consumer_group, logger=_RDKAFKA)
+                ),
+                topic=SUBMITTED.name,
+                handle=SubmittedRecordHandler(
+                    handlers=handlers,
+                    metrics=self._metrics,
+                    max_bytes=self._settings.max_body_bytes,
+                ),
+                batch_size=self._settings.consumer_batch_size,
+            )
+            self._consumer = consumer
+            self._consumer_task = asyncio.create_task(
+                consumer.run(self._stop), name="intake-submitted-consumer"
+            )
+            self._consumer_task.add_done_callback(_log_consumer_exit)
+        self._started = True
+        log.info("intake started", extra={"consume_submitted": self._settings.consume_submitted})
+
+    async def _provision(self) -> None:
+        """Create missing topics, retrying until the broker answers (readiness waits for it)."""
+        while not self._stop.is_set():
+            try:
+                await asyncio.to_thread(
+                    provision_topics, self._kafka, ALL_TOPICS, timeout=PROVISION_TIMEOUT
+                )
+                return
+            except Exception as exc:
+                log.warning("topic provisioning failed; retrying", extra={"error": str(exc)})
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), timeout=PROVISION_RETRY)
+
+    async def _stop_consumer(self) -> None:
+        task = self._consumer_task
+        if task is None:
+            return
+        try:
+            await asyncio.wait_for(
+                asyncio.shield(task), timeout=self._settings.shutdown_timeout.total_seconds()
+            )
+        except TimeoutError:
+            log.warning("consumer did not stop in time; cancelling")
+            task.cancel()
+        except Exception:
+            pass  # already logged by _log_consumer_exit
+        self._consumer_task = None
+        self._consumer = None
+
+
+def _log_consumer_exit(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("submitted consumer stopped", exc_info=task.exception())
+
+
+def create_app(
+    settings: IntakeSettings,
+    kafka: KafkaSettings,
+    *,
+    registry: CollectorRegistry | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    """The intake ASGI app; nothing connects until its lifespan starts."""
+    registry = registry if registry is not None else CollectorRegistry()
+    clock = clock if clock is not None else SystemClock()
+    metrics = IntakeMetrics(registry)
+    runtime = IntakeRuntime(settings=settings, kafka=kafka, metrics=metrics, clock=clock)
+    return create_http_app(
+        settings=settings,
+        metrics=metrics,
+        registry=registry,
+        clock=clock,
+        ready=runtime.ready,
+        lifespan=runtime.lifespan,
+    )

@@ -1,0 +1,1 @@
+"""The HTTP API: complaints, batches, lifecycle events, and the ops endpoints."""

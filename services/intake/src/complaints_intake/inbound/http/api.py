@@ -1,0 +1,61 @@
+"""The FastAPI application: complaint routes plus /metrics, /healthz and /readyz."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import FastAPI, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from complaints_intake.inbound.http import problems
+from complaints_intake.inbound.http.middleware import BodySizeLimit, RedMetrics
+from complaints_intake.inbound.http.routes import router
+from complaints_intake.metrics import IntakeMetrics
+from complaints_intake.settings import IntakeSettings
+from complaints_kit.clock import Clock
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_http_app(
+    *,
+    settings: IntakeSettings,
+    metrics: IntakeMetrics,
+    registry: CollectorRegistry,
+    clock: Clock,
+    ready: Callable[[], bool],
+    lifespan: Lifespan | None = None,
+) -> FastAPI:
+    """Routes and middleware; `lifespan` sets app.state.handlers once the producer is up."""
+    app = FastAPI(
+        title="Complaint intake",
+        version="1",
+        description="Accepts complaints from channels and lifecycle events from agents and CRMs.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.ready = ready
+    app.state.handlers = None
+    app.include_router(router)
+    problems.install(app, metrics=metrics, retry_after=settings.retry_after_seconds)
+    # Added last = outermost: RED sees every answer, including the body-size refusals.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RedMetrics, metrics=metrics)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> Response:
+        return Response("ok\n", media_type="text/plain")
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> Response:
+        if ready():
+            return Response("ready\n", media_type="text/plain")
+        return Response("not ready\n", status_code=503, media_type="text/plain")
+
+    return app

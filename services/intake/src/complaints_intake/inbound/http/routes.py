@@ -1,0 +1,140 @@
+"""The complaint routes: one complaint, a batch, and lifecycle events."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Annotated, Any
+
+from confluent_kafka import KafkaException
+from fastapi import APIRouter, Body, Depends, Path, Request, Response
+from pydantic import ValidationError
+
+from complaints_intake.domain.problems import problem, validation_problem
+from complaints_intake.inbound.handlers import Acceptance, IntakeHandlers
+from complaints_intake.inbound.http.models import (
+    AcceptedResponse,
+    BatchItemResult,
+    BatchResponse,
+    LifecycleRequest,
+    LifecycleResponse,
+)
+from complaints_intake.inbound.http.problems import NotReady, ProblemError, rejection_reason
+from complaints_intake.settings import IntakeSettings
+from complaints_kit.clock import Clock
+from complaints_schemas.events import ComplaintLifecycleEvent, ComplaintSubmitted
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    413: {"description": "Body or batch too large (problem details)"},
+    422: {"description": "Invalid JSON or fields (problem details naming each field)"},
+    503: {"description": "Producer queue full or broker unavailable; see Retry-After"},
+}
+
+router = APIRouter(prefix="/v1/complaints", responses=PROBLEM_RESPONSES)
+
+
+def intake(request: Request) -> IntakeHandlers:
+    """The handlers, once the service is ready to publish."""
+    handlers: IntakeHandlers | None = request.app.state.handlers
+    if handlers is None or not request.app.state.ready():
+        raise NotReady
+    return handlers
+
+
+def settings(request: Request) -> IntakeSettings:
+    value: IntakeSettings = request.app.state.settings
+    return value
+
+
+def clock(request: Request) -> Clock:
+    value: Clock = request.app.state.clock
+    return value
+
+
+Handlers = Annotated[IntakeHandlers, Depends(intake)]
+
+
+@router.post("", status_code=202, response_model=AcceptedResponse)
+async def submit_complaint(
+    complaint: ComplaintSubmitted, response: Response, handlers: Handlers
+) -> AcceptedResponse:
+    """Accept one complaint; answers after the broker acknowledged it (or it was a resend)."""
+    result = await handlers.accept(complaint, source="http")
+    response.headers["Location"] = f"/v1/complaints/{result.complaint_id}"
+    return AcceptedResponse(complaint_id=result.complaint_id, duplicate=result.duplicate)
+
+
+@router.post("/batch", status_code=202, response_model=BatchResponse)
+async def submit_batch(
+    items: Annotated[list[Any], Body(description="An array of ComplaintSubmitted objects.")],
+    handlers: Handlers,
+    config: Annotated[IntakeSettings, Depends(settings)],
+) -> BatchResponse:
+    """Accept many complaints; an invalid item is reported in its result and blocks no other."""
+    if len(items) > config.batch_max_items:
+        handlers.count_http_rejection("too_large")
+        raise ProblemError(
+            problem(
+                kind="batch-too-large",
+                title="Too many items in the batch",
+                status=413,
+                detail=f"{len(items)} items; at most {config.batch_max_items} per batch.",
+            )
+        )
+    results = await asyncio.gather(
+        *(_accept_item(handlers, index, item) for index, item in enumerate(items))
+    )
+    return BatchResponse(
+        accepted=sum(1 for r in results if r.status == 202 and not r.duplicate),
+        duplicates=sum(1 for r in results if r.duplicate),
+        failed=sum(1 for r in results if r.status != 202),
+        results=list(results),
+    )
+
+
+async def _accept_item(handlers: IntakeHandlers, index: int, item: Any) -> BatchItemResult:
+    try:
+        complaint = ComplaintSubmitted.model_validate(item)
+    except ValidationError as exc:
+        body = validation_problem(exc.errors())
+        handlers.count_http_rejection(rejection_reason(body))
+        return BatchItemResult(index=index, status=422, problem=body)
+    try:
+        result: Acceptance = await handlers.accept(complaint, source="http")
+    except (BufferError, KafkaException) as exc:
+        body = problem(
+            kind="unavailable",
+            title="Service temporarily unavailable",
+            status=503,
+            detail=f"Not accepted, retry this item: {exc}",
+        )
+        return BatchItemResult(index=index, status=503, problem=body)
+    return BatchItemResult(
+        index=index, status=202, complaint_id=result.complaint_id, duplicate=result.duplicate
+    )
+
+
+@router.post("/{complaint_id}/events", status_code=202, response_model=LifecycleResponse)
+async def record_lifecycle_event(
+    complaint_id: Annotated[str, Path(min_length=1, max_length=128)],
+    step: LifecycleRequest,
+    handlers: Handlers,
+    now: Annotated[Clock, Depends(clock)],
+) -> LifecycleResponse:
+    """Publish a lifecycle step (acknowledged, responded, ...) keyed by the complaint id."""
+    try:
+        event = ComplaintLifecycleEvent(
+            event_id=step.event_id or uuid.uuid4().hex,
+            complaint_id=complaint_id,
+            action=step.action,
+            occurred_at=step.occurred_at or now.now(),
+            actor=step.actor,
+            note=step.note,
+            to_department=step.to_department,
+        )
+    except ValidationError as exc:
+        body = validation_problem(exc.errors())
+        handlers.count_http_rejection(rejection_reason(body))
+        raise ProblemError(body) from exc
+    await handlers.record_lifecycle(event)
+    return LifecycleResponse(event_id=event.event_id)
