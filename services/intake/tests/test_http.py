@@ -329,3 +329,24 @@ async def test_red_metrics_use_the_route_template(
     exposition = (await client.get("/metrics")).text
     assert "CMP-1" not in exposition
     assert "complaints_intake_accepted_total" in exposition
+
+
+async def test_phone_of_separators_only_is_422_not_500(
+    client: httpx.AsyncClient, harness: Harness
+) -> None:
+    body = complaint(customer={"id": "c-1", "phone": "-----"})
+    response = await client.post("/v1/complaints", json=body)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["location"] == "customer.phone"
+    batch = await client.post("/v1/complaints/batch", json=[body])
+    assert batch.json()["results"][0]["status"] == 422
+    assert harness.sender.sent == []
+
+
+async def test_openapi_documents_the_complaint_routes(client: httpx.AsyncClient) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    assert set(paths) == {
+        "/v1/complaints",
+        "/v1/complaints/batch",
+        "/v1/complaints/{complaint_id}/events",
+    }

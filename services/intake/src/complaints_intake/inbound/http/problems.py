@@ -8,6 +8,7 @@ from confluent_kafka import KafkaException
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
 from complaints_intake.domain.problems import PROBLEM_JSON, Problem, problem, validation_problem
 from complaints_intake.metrics import IntakeMetrics
@@ -69,6 +70,13 @@ def install(app: FastAPI, *, metrics: IntakeMetrics, retry_after: int) -> None:
         metrics.rejected.labels(reason=rejection_reason(body), source="http").inc()
         return problem_response(body)
 
+    async def invalid_after_normalising(request: Request, exc: Exception) -> JSONResponse:
+        # Valid as sent but not once normalised (e.g. a phone of separators only).
+        assert isinstance(exc, ValidationError)
+        body = validation_problem(exc.errors())
+        metrics.rejected.labels(reason="invalid_event", source="http").inc()
+        return problem_response(body)
+
     async def route_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ProblemError)
         return problem_response(exc.body, headers=exc.headers)
@@ -96,6 +104,7 @@ def install(app: FastAPI, *, metrics: IntakeMetrics, retry_after: int) -> None:
         return unavailable("The service is not ready.", retry_after=retry_after, kind="not-ready")
 
     app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(ValidationError, invalid_after_normalising)
     app.add_exception_handler(ProblemError, route_problem)
     app.add_exception_handler(BufferError, queue_full)
     app.add_exception_handler(KafkaException, broker_failed)

@@ -101,6 +101,10 @@ async def _accept_item(handlers: IntakeHandlers, index: int, item: Any) -> Batch
         return BatchItemResult(index=index, status=422, problem=body)
     try:
         result: Acceptance = await handlers.accept(complaint, source="http")
+    except ValidationError as exc:
+        body = validation_problem(exc.errors())
+        handlers.count_http_rejection("invalid_event")
+        return BatchItemResult(index=index, status=422, problem=body)
     except (BufferError, KafkaException) as exc:
         body = problem(
             kind="unavailable",

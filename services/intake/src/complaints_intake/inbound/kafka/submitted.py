@@ -57,12 +57,16 @@ class SubmittedRecordHandler:
             return
         try:
             await self._retry_when_full(lambda: self._handlers.accept(submitted, source="kafka"))
-        except (KafkaException, asyncio.CancelledError):
-            raise
+        except KafkaException:
+            raise  # the broker did not take the output: the consumer re-reads this record
         except ValidationError as exc:
             # Valid as submitted but not as accepted (normalisation): still bad input, not a crash.
             errors = cloudevents.field_errors(exc)
             await self._reject(record, DecodeError("invalid_event", str(exc), errors))
+        except Exception as exc:
+            # Never let one record stop the partition: dead-letter it with what went wrong.
+            log.exception("unexpected error handling a record")
+            await self._reject(record, DecodeError("invalid_event", f"{type(exc).__name__}: {exc}"))
 
     async def _reject(self, record: InboundRecord, exc: DecodeError) -> None:
         log.warning(
