@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from complaints_schemas import cloudevents, generate, topics
+from complaints_schemas import cloudevents, dead_letters, generate, topics
 from complaints_schemas.events import (
     ComplaintLifecycleEvent,
+    ComplaintRejected,
     ComplaintSubmitted,
     LifecycleAction,
 )
@@ -93,3 +94,18 @@ def test_transfer_requires_department() -> None:
         {**base, "action": "transferred", "to_department": "logistics"}
     )
     assert event.action is LifecycleAction.TRANSFERRED
+
+
+def test_dead_letter_keeps_the_original_bytes_through_json() -> None:
+    raw = b"\xff\x00 not json"
+    error = cloudevents.DecodeError("undecodable", "value is not UTF-8")
+    dead_id, event = dead_letters.dead_letter(
+        error, value=raw, topic="complaints.submitted.v1", partition=2, offset=41, at=NOW
+    )
+    assert dead_id == "rejected:complaints.submitted.v1:2:41"
+    assert event.original == raw
+    record = cloudevents.encode(event, source="/test", id=dead_id, time=NOW)
+    assert b'"original":"_wAgbm90IGpzb24="' in record.value  # base64url, as the schema says
+    decoded = cloudevents.decode(ComplaintRejected, record.value, record.headers).data
+    assert decoded.original == raw
+    assert (decoded.reason, decoded.offset) == ("undecodable", 41)

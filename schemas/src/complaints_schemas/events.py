@@ -11,7 +11,6 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     AwareDatetime,
-    Base64Bytes,
     BaseModel,
     ConfigDict,
     Field,
@@ -233,6 +232,8 @@ class FieldError(BaseModel):
 class ComplaintRejected(Event):
     """A dead letter: input that could not be decoded or validated, kept whole."""
 
+    # Raw bytes in Python, base64 in JSON.
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
     ce_type: ClassVar[str] = f"{CE_TYPE_PREFIX}.complaint.rejected.v1"
     key_field: ClassVar[str] = "source"
 
@@ -241,7 +242,7 @@ class ComplaintRejected(Event):
     ]
     detail: str
     errors: tuple[FieldError, ...] = ()
-    original: Base64Bytes = Field(description="The bytes as received, base64 in JSON.")
+    original: bytes = Field(description="The bytes as received, base64url in JSON.")
     source: str = Field(description="Where it came from: 'kafka' or 'http'.")
     source_topic: str | None = None
     partition: int | None = None

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from complaints_intake.domain.dedup import DedupWindow
-from complaints_intake.domain.identity import complaint_id, rejection_id
+from complaints_intake.domain.identity import complaint_id
 from complaints_intake.domain.normalise import (
     accept,
     detect_language,
@@ -38,13 +38,6 @@ def test_complaint_id_is_deterministic_and_distinct() -> None:
     assert len(ids) == 3
     assert complaint_id("app", "e-1") == complaint_id("app", "e-1")
     assert re.fullmatch(r"CMP-[0-9a-f]{32}", complaint_id("app", "e-1"))
-
-
-def test_rejection_id_follows_the_record_position() -> None:
-    a = rejection_id(source="kafka", topic="t", partition=0, offset=5)
-    assert a == rejection_id(source="kafka", topic="t", partition=0, offset=5)
-    assert a != rejection_id(source="kafka", topic="t", partition=0, offset=6)
-    assert a.startswith("REJ-")
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 from dataclasses import dataclass
 
@@ -19,7 +17,8 @@ from complaints_classifier.outbound.window_store import WindowStore
 from complaints_classifier.repartition import ToWindow
 from complaints_kit.clock import Clock
 from complaints_schemas.cloudevents import DecodeError, Headers, decode, field_errors
-from complaints_schemas.events import ComplaintAccepted, ComplaintRejected
+from complaints_schemas.dead_letters import dead_letter
+from complaints_schemas.events import ComplaintAccepted
 
 log = logging.getLogger(__name__)
 
@@ -118,21 +117,14 @@ class Handlers:
         detail: str,
         error: DecodeError,
     ) -> None:
-        event = ComplaintRejected(
-            reason=reason,  # DecodeError reasons are ComplaintRejected's
-            detail=detail[:2000],
-            errors=error.errors,
-            # Base64Bytes decodes its input: hand it base64 so it keeps the bytes as received.
-            original=base64.b64encode(value or b""),
-            source="kafka",
-            source_topic=origin.topic,
+        dead_letter_id, event = dead_letter(
+            DecodeError(reason, detail, error.errors),
+            value=value,
+            topic=origin.topic,
             partition=origin.partition,
             offset=origin.offset,
-            rejected_at=self._clock.now(),
+            at=self._clock.now(),
         )
-        # Deterministic: a redelivered bad record yields the same dead letter id.
-        where = f"{origin.topic}/{origin.partition}/{origin.offset}"
-        dead_letter_id = "rejected." + hashlib.sha256(where.encode()).hexdigest()[:24]
         await self._publisher.rejected(event, id=dead_letter_id)
         self._metrics.rejected.labels(reason).inc()
         log.warning(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 from dataclasses import dataclass
 from typing import TypeVar
@@ -24,10 +23,10 @@ from complaints_escalation.scheduling.due_message import DueMessage, InvalidDueM
 from complaints_escalation.scheduling.timer import RETRY_DELAY, Timer
 from complaints_kit.clock import Clock
 from complaints_schemas.cloudevents import DecodeError, Headers, decode
+from complaints_schemas.dead_letters import dead_letter
 from complaints_schemas.events import (
     ComplaintClassified,
     ComplaintLifecycleEvent,
-    ComplaintRejected,
     Event,
 )
 
@@ -204,18 +203,12 @@ class Handlers:
             "rejected input",
             extra={"reason": exc.reason, "topic": origin.topic, "offset": origin.offset},
         )
-        rejected = ComplaintRejected(
-            reason=exc.reason,
-            detail=exc.detail[:2000],
-            errors=exc.errors,
-            # Base64Bytes decodes its input: hand it base64 so it keeps the bytes as received.
-            original=base64.b64encode(value or b""),
-            source="kafka",
-            source_topic=origin.topic,
+        dead_letter_id, rejected = dead_letter(
+            exc,
+            value=value,
+            topic=origin.topic,
             partition=origin.partition,
             offset=origin.offset,
-            rejected_at=self.clock.now(),
+            at=self.clock.now(),
         )
-        await self.publisher.rejected(
-            rejected, id=f"rej:{origin.topic}:{origin.partition}:{origin.offset}"
-        )
+        await self.publisher.rejected(rejected, id=dead_letter_id)

@@ -10,10 +10,3 @@ _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:complaints:intake")
 def complaint_id(channel: str, channel_event_id: str) -> str:
     """The complaint id for a channel's own event id: "CMP-" + uuid5 hex."""
     return "CMP-" + uuid.uuid5(_NAMESPACE, f"{channel}\x1f{channel_event_id}").hex
-
-
-def rejection_id(
-    *, source: str, topic: str | None, partition: int | None, offset: int | None
-) -> str:
-    """The dead letter id for a record's position, so a redelivered record keeps its id."""
-    return "REJ-" + uuid.uuid5(_NAMESPACE, f"{source}\x1f{topic}\x1f{partition}\x1f{offset}").hex

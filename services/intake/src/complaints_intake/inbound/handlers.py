@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from complaints_intake.domain.dedup import DedupWindow
-from complaints_intake.domain.identity import complaint_id, rejection_id
+from complaints_intake.domain.identity import complaint_id
 from complaints_intake.domain.normalise import accept
 from complaints_intake.metrics import IntakeMetrics
 from complaints_intake.outbound.publisher import IntakePublisher
 from complaints_kit.clock import Clock
+from complaints_schemas.cloudevents import DecodeError
+from complaints_schemas.dead_letters import dead_letter
 from complaints_schemas.events import (
     ComplaintLifecycleEvent,
-    ComplaintRejected,
     ComplaintSubmitted,
     FieldError,
 )
@@ -108,22 +108,13 @@ class IntakeHandlers:
         origin: RecordOrigin,
     ) -> None:
         """Dead-letter a Kafka record on complaints.rejected.v1, keeping its bytes and position."""
-        event = ComplaintRejected.model_validate(
-            {
-                "reason": reason,
-                "detail": detail,
-                "errors": errors,
-                # Base64Bytes takes base64 text on validation and emits it again on dump.
-                "original": base64.b64encode(original).decode("ascii"),
-                "source": "kafka",
-                "source_topic": origin.topic,
-                "partition": origin.partition,
-                "offset": origin.offset,
-                "rejected_at": self._clock.now(),
-            }
-        )
-        rid = rejection_id(
-            source="kafka", topic=origin.topic, partition=origin.partition, offset=origin.offset
+        rid, event = dead_letter(
+            DecodeError(reason, detail, errors),
+            value=original,
+            topic=origin.topic,
+            partition=origin.partition,
+            offset=origin.offset,
+            at=self._clock.now(),
         )
         await asyncio.shield(self._publisher.rejected(event, rejection_id=rid))
         self._metrics.rejected.labels(reason=reason, source="kafka").inc()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -17,7 +16,8 @@ from complaints_notifier.outbound.channel import Channel
 from complaints_notifier.outbound.publisher import Publisher
 from complaints_schemas import cloudevents
 from complaints_schemas.cloudevents import DecodeError, Headers
-from complaints_schemas.events import ComplaintEscalated, ComplaintRejected
+from complaints_schemas.dead_letters import dead_letter
+from complaints_schemas.events import ComplaintEscalated
 
 log = logging.getLogger(__name__)
 
@@ -144,21 +144,15 @@ class EscalationHandler:
             await self._clock.sleep_until(self._clock.now() + decision.delay)
 
     async def _reject(self, record: Record, exc: DecodeError) -> None:
-        rejected = ComplaintRejected(
-            reason=exc.reason,
-            detail=exc.detail[:2000],
-            errors=exc.errors,
-            # Base64Bytes decodes its input: hand it base64 so it keeps the bytes as received.
-            original=base64.b64encode(record.value or b""),
-            source="kafka",
-            source_topic=record.topic,
+        dead_letter_id, rejected = dead_letter(
+            exc,
+            value=record.value,
+            topic=record.topic,
             partition=record.partition,
             offset=record.offset,
-            rejected_at=self._clock.now(),
+            at=self._clock.now(),
         )
-        await self._publisher.rejected(
-            rejected, id=f"rej:{record.topic}:{record.partition}:{record.offset}"
-        )
+        await self._publisher.rejected(rejected, id=dead_letter_id)
         self._metrics.rejected.labels(exc.reason).inc()
         log.warning(
             "escalation rejected",
