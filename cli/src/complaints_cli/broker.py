@@ -177,7 +177,8 @@ class LocalKafka:
 
     def wait_ready(self, *, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        admin = AdminClient({"bootstrap.servers": self.bootstrap_servers})
+        # Quiet: refused connections are expected until the broker listens.
+        admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "log_level": 0})
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 raise BrokerError(f"broker exited early; see {self.log_path}")
