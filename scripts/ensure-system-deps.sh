@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Installs what the project needs from the system on a bare Debian machine: a JDK and Maven
-# (the local Kafka broker), and uv (the Python workspace). Does nothing for what is present.
+# (the local Kafka broker), Prometheus (promtool for the alert-rule tests, and a real server
+# for the dashboard-query test), and uv (the Python workspace). Does nothing for what is present.
 set -euo pipefail
 
 missing=()
 command -v java >/dev/null 2>&1 || missing+=(default-jdk-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing system packages: ${missing[*]} (run as root or install them)" >&2
     exit 1
   fi
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 if ! command -v uv >/dev/null 2>&1 && ! python3 -m uv --version >/dev/null 2>&1; then
