@@ -80,6 +80,14 @@ def ensure_jars(*, quiet: bool = True) -> Path:
     return LIB_DIR
 
 
+def new_cluster_id() -> str:
+    """A Kafka cluster id; like Kafka's Uuid, never one starting with '-' (read as an option)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 def kafka_version() -> str:
     jars = sorted(LIB_DIR.glob("kafka_2.13-*.jar"))
     return jars[0].stem.removeprefix("kafka_2.13-") if jars else "unknown"
@@ -160,7 +168,7 @@ class LocalKafka:
         props.write_text(self._properties())
         (self.state_dir / "log4j2.properties").write_text(LOG4J2)
         if not (self.state_dir / "data" / "meta.properties").exists():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            cluster_id = new_cluster_id()
             subprocess.run(
                 self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)),
                 check=True,

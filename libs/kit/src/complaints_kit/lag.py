@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from typing import Any
 
-from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
+from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-defined]
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily
@@ -44,6 +44,9 @@ class ConsumerLagCollector(Collector):
         timeout: float = 3.0,
     ) -> None:
         self._admin = AdminClient(client_config(kafka))
+        self._reader = Consumer(
+            {**client_config(kafka), "group.id": group, "enable.auto.commit": False}
+        )
         self._group = group
         self._topics = list(topics)
         self._timeout = timeout
@@ -90,7 +93,7 @@ class ConsumerLagCollector(Collector):
         }
 
     def _committed(self) -> dict[Partition, int]:
-        request = [ConsumerGroupTopicPartitions(self._group, self._partitions())]
-        futures = self._admin.list_consumer_group_offsets(request, request_timeout=self._timeout)
-        result = futures[self._group].result(self._timeout)
-        return {(tp.topic, tp.partition): int(tp.offset) for tp in result.topic_partitions}
+        # A consumer that never subscribes does not join the group; committed() only reads
+        # its offsets. (AdminClient.list_consumer_group_offsets crashed the process here.)
+        committed = self._reader.committed(self._partitions(), timeout=self._timeout)
+        return {(tp.topic, tp.partition): int(tp.offset) for tp in committed}
