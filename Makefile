@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
-.PHONY: setup dev test lint unit schemas
+.PHONY: setup dev test lint unit schemas dashboards
 
 setup:
 	./scripts/ensure-system-deps.sh
@@ -18,6 +18,7 @@ lint:
 	$(UV) run mypy
 	$(UV) run lint-imports
 	$(UV) run complaints-schemas --check
+	$(UV) run python deploy/grafana/dashboards.py --check
 
 test: setup lint
 	REQUIRE_E2E=1 $(UV) run pytest
@@ -27,3 +28,6 @@ unit:
 
 schemas:
 	$(UV) run complaints-schemas
+
+dashboards:
+	$(UV) run python deploy/grafana/dashboards.py

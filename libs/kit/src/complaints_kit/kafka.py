@@ -84,7 +84,7 @@ def provision_topics(
         except KafkaException as exc:
             if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise
-    log.info("topics provisioned", extra={"created": created})
+    log.info("topics provisioned", extra={"topics_created": created})
     return created
 
 

@@ -40,9 +40,12 @@ class OpsServer:
             await self._server.wait_closed()
             self._server = None
 
-    def respond(self, path: str) -> tuple[int, str, bytes]:
+    async def respond(self, path: str) -> tuple[int, str, bytes]:
         if path == "/metrics":
-            return 200, CONTENT_TYPE_LATEST, generate_latest(self._registry)
+            # In a thread: collectors may ask the broker (consumer lag), and the loop they
+            # would block runs the service's timers.
+            body = await asyncio.to_thread(generate_latest, self._registry)
+            return 200, CONTENT_TYPE_LATEST, body
         if path == "/healthz":
             return 200, "text/plain", b"ok\n"
         if path == "/readyz":
@@ -63,7 +66,7 @@ class OpsServer:
             if len(parts) < 2 or parts[0] not in ("GET", "HEAD"):
                 status, ctype, body = 405, "text/plain", b"method not allowed\n"
             else:
-                status, ctype, body = self.respond(parts[1].split("?")[0])
+                status, ctype, body = await self.respond(parts[1].split("?")[0])
             head = (
                 f"HTTP/1.1 {status} {_REASONS.get(status, 'OK')}\r\n"
                 f"Content-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"

@@ -7,14 +7,16 @@ import sys
 from typing import Any
 
 import faust
+from prometheus_client import CollectorRegistry
 
-from complaints_classifier.app import build_service
+from complaints_classifier.app import build_service, internal_topics, repartition_topic_name
 from complaints_classifier.rules_file import RulesFileError, load_rules
 from complaints_classifier.settings import ClassifierSettings
 from complaints_kit.kafka import provision_topics
+from complaints_kit.lag import ConsumerLagCollector
 from complaints_kit.logs import configure_logging
 from complaints_kit.settings import KafkaSettings
-from complaints_schemas.topics import ALL_TOPICS
+from complaints_schemas.topics import ACCEPTED, ALL_TOPICS
 
 SERVICE = "classifier"
 
@@ -48,8 +50,11 @@ def main() -> None:
         "rules loaded",
         extra={"file": str(settings.rules_path()), "categories": len(rules.categories)},
     )
-    provision_topics(kafka, ALL_TOPICS)
-    service = build_service(settings, kafka, rules=rules)
+    provision_topics(kafka, [*ALL_TOPICS, *internal_topics(settings)])
+    registry = CollectorRegistry()
+    topics = [ACCEPTED.name, repartition_topic_name(settings.app_id)]
+    ConsumerLagCollector(kafka, group=settings.app_id, topics=topics, registry=registry)
+    service = build_service(settings, kafka, rules=rules, registry=registry)
     worker = ClassifierWorker(
         service.app,
         settings=settings,

@@ -22,7 +22,14 @@ from complaints_classifier.settings import ClassifierSettings
 from complaints_kit.clock import Clock, SystemClock
 from complaints_kit.ops_server import OpsServer
 from complaints_kit.settings import KafkaSettings
-from complaints_schemas.topics import ACCEPTED, CLASSIFIED, COMPLAINT_PARTITIONS, REJECTED
+from complaints_schemas.topics import (
+    ACCEPTED,
+    CLASSIFIED,
+    COMPLAINT_PARTITIONS,
+    REJECTED,
+    Cleanup,
+    Topic,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +54,29 @@ class ClassifierService:
     handlers: Handlers
     readiness: Readiness
     registry: CollectorRegistry
+
+
+def internal_topics(settings: ClassifierSettings) -> list[Topic]:
+    """Created before the worker joins: faust's assignor skips a topic that does not exist
+    yet (its partitions are then never consumed) and a table refuses a changelog without
+    partitions."""
+    return [
+        Topic(
+            repartition_topic_name(settings.app_id),
+            COMPLAINT_PARTITIONS,
+            key="fingerprint",
+            description="Accepted complaints repartitioned by fingerprint.",
+            retention_ms=7 * 24 * 3600 * 1000,
+        ),
+        Topic(
+            f"{settings.app_id}-{WINDOW_TABLE}-changelog",
+            COMPLAINT_PARTITIONS,
+            key="fingerprint",
+            description="Changelog of the window table.",
+            cleanup=Cleanup.COMPACT,
+            retention_ms=-1,
+        ),
+    ]
 
 
 def repartition_topic_name(app_id: str) -> str:

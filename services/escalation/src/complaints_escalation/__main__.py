@@ -6,13 +6,15 @@ import logging
 from typing import Any
 
 import faust
+from prometheus_client import CollectorRegistry, Gauge
 
-from complaints_escalation.app import build_service
+from complaints_escalation.app import build_service, due_topic_name, internal_topics
 from complaints_escalation.settings import EscalationSettings
 from complaints_kit.kafka import provision_topics
+from complaints_kit.lag import ConsumerLagCollector
 from complaints_kit.logs import configure_logging
 from complaints_kit.settings import KafkaSettings
-from complaints_schemas.topics import ALL_TOPICS
+from complaints_schemas.topics import ALL_TOPICS, CLASSIFIED, LIFECYCLE
 
 SERVICE = "escalation"
 
@@ -30,12 +32,29 @@ class EscalationWorker(faust.Worker):
         )
 
 
+def holiday_data_last_year(registry: CollectorRegistry) -> int:
+    """Export the last year chinese-calendar covers: past it, working-day arithmetic fails."""
+    from chinese_calendar import constants
+
+    last = int(max(day.year for day in constants.holidays))
+    Gauge(
+        "complaints_escalation_holiday_data_last_year",
+        "Last year covered by the Chinese holiday and make-up workday data.",
+        registry=registry,
+    ).set(last)
+    return last
+
+
 def main() -> None:
     settings = EscalationSettings()
     kafka = KafkaSettings()
     configure_logging(SERVICE, level=settings.log_level, json_lines=settings.log_json)
-    provision_topics(kafka, ALL_TOPICS)
-    service = build_service(settings, kafka)
+    provision_topics(kafka, [*ALL_TOPICS, *internal_topics(settings)])
+    registry = CollectorRegistry()
+    topics = [CLASSIFIED.name, LIFECYCLE.name, due_topic_name(settings.app_id)]
+    ConsumerLagCollector(kafka, group=settings.app_id, topics=topics, registry=registry)
+    holiday_data_last_year(registry)
+    service = build_service(settings, kafka, registry=registry)
     worker = EscalationWorker(
         service.app,
         service.ops,

@@ -29,6 +29,8 @@ from complaints_schemas.topics import (
     ESCALATED,
     LIFECYCLE,
     REJECTED,
+    Cleanup,
+    Topic,
 )
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,29 @@ class EscalationService:
     timer: Timer
     readiness: Readiness
     registry: CollectorRegistry
+
+
+def internal_topics(settings: EscalationSettings) -> list[Topic]:
+    """Created before the worker joins: faust's assignor skips a topic that does not exist
+    yet (due records are then never consumed) and a table refuses a changelog without
+    partitions."""
+    return [
+        Topic(
+            due_topic_name(settings.app_id),
+            COMPLAINT_PARTITIONS,
+            key="complaint_id",
+            description="Due timers, sent by the timer task to the state's owner.",
+            retention_ms=24 * 3600 * 1000,
+        ),
+        Topic(
+            f"{settings.app_id}-{STATE_TABLE}-changelog",
+            COMPLAINT_PARTITIONS,
+            key="complaint_id",
+            description="Changelog of the complaint state table.",
+            cleanup=Cleanup.COMPACT,
+            retention_ms=-1,
+        ),
+    ]
 
 
 def due_topic_name(app_id: str) -> str:

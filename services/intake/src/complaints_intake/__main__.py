@@ -6,11 +6,14 @@ import contextlib
 from collections.abc import Iterator
 
 import uvicorn
+from prometheus_client import CollectorRegistry
 
 from complaints_intake.app import create_app
 from complaints_intake.settings import IntakeSettings
+from complaints_kit.lag import ConsumerLagCollector
 from complaints_kit.logs import configure_logging
 from complaints_kit.settings import KafkaSettings
+from complaints_schemas.topics import SUBMITTED
 
 SERVICE = "intake"
 
@@ -30,7 +33,12 @@ class IntakeServer(uvicorn.Server):
 def main() -> None:
     settings = IntakeSettings()
     configure_logging(SERVICE, level=settings.log_level, json_lines=settings.log_json)
-    app = create_app(settings, KafkaSettings())
+    kafka = KafkaSettings()
+    registry = CollectorRegistry()
+    ConsumerLagCollector(
+        kafka, group=settings.consumer_group, topics=[SUBMITTED.name], registry=registry
+    )
+    app = create_app(settings, kafka, registry=registry)
     config = uvicorn.Config(
         app,
         host=settings.http_host,

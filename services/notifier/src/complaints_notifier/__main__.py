@@ -8,14 +8,16 @@ import signal
 import sys
 
 import httpx
+from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
 from complaints_kit.kafka import provision_topics
+from complaints_kit.lag import ConsumerLagCollector
 from complaints_kit.logs import configure_logging
 from complaints_kit.settings import KafkaSettings
 from complaints_notifier.app import build_service
 from complaints_notifier.settings import NotifierSettings
-from complaints_schemas.topics import ALL_TOPICS
+from complaints_schemas.topics import ALL_TOPICS, ESCALATED
 
 SERVICE = "notifier"
 
@@ -27,7 +29,11 @@ async def serve(settings: NotifierSettings, kafka: KafkaSettings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    service = build_service(settings, kafka)
+    registry = CollectorRegistry()
+    ConsumerLagCollector(
+        kafka, group=settings.consumer_group, topics=[ESCALATED.name], registry=registry
+    )
+    service = build_service(settings, kafka, registry=registry)
     await service.run(stop)
 
 

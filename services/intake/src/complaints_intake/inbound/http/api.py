@@ -44,8 +44,10 @@ def create_http_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RedMetrics, metrics=metrics)
 
+    # Sync on purpose: FastAPI runs it in its thread pool, so the consumer-lag collector's
+    # broker round trips never block the event loop.
     @app.get("/metrics", include_in_schema=False)
-    async def prometheus_metrics() -> Response:
+    def prometheus_metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/healthz", include_in_schema=False)
