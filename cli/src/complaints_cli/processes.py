@@ -27,6 +27,7 @@ class ServiceProcess:
     """One service run as `python -m complaints_<name>`, its output in a log file."""
 
     name: str
+    module: str
     port: int
     env: dict[str, str]
     log_dir: Path
@@ -42,11 +43,11 @@ class ServiceProcess:
 
     def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **self.env, **port_env(self.name, self.port)}
+        env = {**os.environ, **self.env, **port_env(self.module, self.port)}
         env.setdefault("PYTHONUNBUFFERED", "1")
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", f"complaints_{self.name}"],
+            [sys.executable, "-m", f"complaints_{self.module}"],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

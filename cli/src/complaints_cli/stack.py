@@ -42,14 +42,23 @@ class Stack:
             self.services[name].start()
         return {name: proc.wait_ready(timeout) for name, proc in self.services.items()}
 
-    def _process(self, name: str) -> ServiceProcess:
+    def add_replica(self, name: str, *, timeout: float = 120.0) -> ServiceProcess:
+        """Start one more worker of a service, in the same consumer group: scaling out."""
+        replica = self._process(name, instance=sum(1 for k in self.services if k.startswith(name)))
+        self.services[replica.name] = replica
+        replica.start()
+        replica.wait_ready(timeout)
+        return replica
+
+    def _process(self, name: str, instance: int = 0) -> ServiceProcess:
         default = DEFAULT_PORTS[name]
-        port = default if self.fixed_ports and port_free(default) else free_port()
+        port = default if self.fixed_ports and port_free(default) and not instance else free_port()
         prefix = name.upper()
+        label = f"{name}-{instance + 1}" if instance else name
         env = {
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             f"{prefix}_LOG_JSON": "true",
-            f"{prefix}_DATA_DIR": str(self.workdir / "data" / name),
+            f"{prefix}_DATA_DIR": str(self.workdir / "data" / label),
             "PYTHONPATH": os.pathsep.join(
                 filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])
             ),
@@ -58,7 +67,9 @@ class Stack:
             assert self.sink is not None
             env |= {"NOTIFIER_WEBHOOK_URL": self.sink.url, "NOTIFIER_WEBHOOK_SECRET": self.secret}
         env |= self.env.get(name, {})
-        return ServiceProcess(name=name, port=port, env=env, log_dir=self.workdir / "logs")
+        return ServiceProcess(
+            name=label, module=name, port=port, env=env, log_dir=self.workdir / "logs"
+        )
 
     def restart(self, name: str) -> float:
         """Start a service again (after stop or kill) with the same settings and port."""
