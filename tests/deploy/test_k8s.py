@@ -1,0 +1,74 @@
+"""The Kubernetes manifests build with kustomize and validate, strictly, against the
+Kubernetes 1.33 schemas with kubeconform (installed by scripts/k8s-tools.sh)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = ROOT / ".local" / "bin"
+SCHEMAS = ROOT / ".local" / "k8s-schemas"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tools() -> None:
+    subprocess.run([str(ROOT / "scripts" / "k8s-tools.sh")], check=True, capture_output=True)
+
+
+def build(overlay: str) -> str:
+    return subprocess.run(
+        [str(BIN / "kustomize"), "build", str(ROOT / "deploy" / "k8s" / overlay)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def kubeconform(manifests: str) -> subprocess.CompletedProcess[str]:
+    location = f"{SCHEMAS}/{{{{ .ResourceKind }}}}{{{{ .KindSuffix }}}}.json"
+    return subprocess.run(
+        [str(BIN / "kubeconform"), "-strict", "-summary", "-schema-location", location, "-"],
+        input=manifests,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("overlay", ["base", "overlays/production"])
+def test_manifests_are_valid(overlay: str) -> None:
+    result = kubeconform(build(overlay))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Invalid: 0, Errors: 0, Skipped: 0" in result.stdout
+
+
+def test_an_unknown_field_is_refused() -> None:
+    docs = list(yaml.safe_load_all(build("base")))
+    deployment = next(d for d in docs if d["kind"] == "Deployment")
+    deployment["spec"]["replica"] = 3
+    result = kubeconform(yaml.safe_dump(deployment))
+    assert result.returncode != 0
+    assert "replica" in result.stdout
+
+
+def test_every_service_is_deployed_scraped_and_probed() -> None:
+    docs = list(yaml.safe_load_all(build("overlays/production")))
+    workloads = {
+        d["metadata"]["name"]: d for d in docs if d["kind"] in ("Deployment", "StatefulSet")
+    }
+    assert set(workloads) == {"intake", "classifier", "escalation", "notifier"}
+    for name, workload in workloads.items():
+        pod = workload["spec"]["template"]
+        assert pod["metadata"]["annotations"]["prometheus.io/scrape"] == "true", name
+        container = pod["spec"]["containers"][0]
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz", name
+    kinds = {(d["kind"], d["metadata"]["name"]) for d in docs}
+    assert ("HorizontalPodAutoscaler", "intake") in kinds
+    for faust_worker in ("classifier", "escalation"):
+        assert workloads[faust_worker]["kind"] == "StatefulSet"
+        assert ("PodDisruptionBudget", faust_worker) in kinds
+        assert workloads[faust_worker]["spec"]["replicas"] == 3
