@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,11 +12,12 @@ from typing import Any
 import faust
 from prometheus_client import CollectorRegistry
 
-from complaints_classifier.domain.content import ContentClassifier
 from complaints_classifier.domain.rules import RuleSet
 from complaints_classifier.inbound.agents import register_agents
 from complaints_classifier.inbound.handlers import Handlers
+from complaints_classifier.live_rules import LiveRules
 from complaints_classifier.metrics import ClassifierMetrics
+from complaints_classifier.outbound.customer_store import TableCustomerStore
 from complaints_classifier.outbound.publisher import FaustPublisher
 from complaints_classifier.outbound.window_store import TableWindowStore
 from complaints_classifier.settings import ClassifierSettings
@@ -27,6 +29,7 @@ from complaints_schemas.topics import ACCEPTED, CLASSIFIED, COMPLAINT_PARTITIONS
 log = logging.getLogger(__name__)
 
 WINDOW_TABLE = "windows"
+CUSTOMER_TABLE = "customers"
 
 
 @dataclass
@@ -47,10 +50,15 @@ class ClassifierService:
     handlers: Handlers
     readiness: Readiness
     registry: CollectorRegistry
+    rules: LiveRules
 
 
 def repartition_topic_name(app_id: str) -> str:
     return f"{app_id}-by-fingerprint"
+
+
+def customer_topic_name(app_id: str) -> str:
+    return f"{app_id}-by-customer"
 
 
 def build_service(
@@ -83,6 +91,14 @@ def build_service(
     )
     raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
     accepted = app.topic(ACCEPTED.name, **raw)
+    # Internal: records keyed by customer id, so one worker owns each customer's history.
+    by_customer = app.topic(
+        customer_topic_name(settings.app_id),
+        partitions=COMPLAINT_PARTITIONS,
+        internal=True,
+        retention=7 * 24 * 3600,
+        **raw,
+    )
     # Internal: records keyed by fingerprint, so one worker owns each fingerprint's window.
     by_fingerprint = app.topic(
         repartition_topic_name(settings.app_id),
@@ -101,17 +117,34 @@ def build_service(
         schema=faust.Schema(key_serializer="json", value_serializer="json"),
         help="Sliding window and open cluster per fingerprint.",
     )
+    customers = app.Table(
+        CUSTOMER_TABLE,
+        default=None,
+        partitions=COMPLAINT_PARTITIONS,
+        schema=faust.Schema(key_serializer="json", value_serializer="json"),
+        help="Each customer's recent complaints: repeats and omni-channel duplicates.",
+    )
+    live = LiveRules(settings.rules_path(), rules, metrics=metrics)
     handlers = Handlers(
-        classifier=ContentClassifier(rules),
-        common=rules.scope.common,
+        rules=live,
+        customers=TableCustomerStore(customers),
         store=TableWindowStore(table),
         publisher=FaustPublisher(
-            to_window=by_fingerprint, classified=classified, rejected=rejected
+            to_customer=by_customer,
+            to_window=by_fingerprint,
+            classified=classified,
+            rejected=rejected,
         ),
         clock=clock,
         metrics=metrics,
     )
-    register_agents(app, handlers=handlers, accepted=accepted, by_fingerprint=by_fingerprint)
+    register_agents(
+        app,
+        handlers=handlers,
+        accepted=accepted,
+        by_customer=by_customer,
+        by_fingerprint=by_fingerprint,
+    )
     readiness = Readiness()
     ops = OpsServer(
         registry=registry, ready=readiness, host=settings.ops_host, port=settings.ops_port
@@ -128,9 +161,22 @@ def build_service(
     async def on_revoked(sender: Any, revoked: set[Any], **_: Any) -> None:
         readiness.ready = False
 
+    async def reload_on_sighup() -> None:
+        asyncio.get_running_loop().add_signal_handler(
+            signal.SIGHUP, lambda: live.reload(trigger="SIGHUP")
+        )
+
     app.task(serve_ops)
+    app.task(reload_on_sighup)
+    if settings.rules_poll_seconds > 0:
+
+        async def poll_rules_file() -> None:
+            live.poll()
+
+        app.timer(settings.rules_poll_seconds, name="classifier.rules_poll")(poll_rules_file)
     app.on_partitions_revoked.connect(on_revoked)  # type: ignore[arg-type]
 
+    # Both tables share the topics' partitions; faust recovers them together.
     @table.on_recover
     async def on_recovered() -> None:
         readiness.ready = True
@@ -144,4 +190,6 @@ def build_service(
             },
         )
 
-    return ClassifierService(app=app, handlers=handlers, readiness=readiness, registry=registry)
+    return ClassifierService(
+        app=app, handlers=handlers, readiness=readiness, registry=registry, rules=live
+    )

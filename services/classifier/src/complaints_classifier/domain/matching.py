@@ -42,3 +42,14 @@ class PhraseMatcher:
             if found:
                 return found.group(0) if is_pattern else phrase
         return None
+
+    def all(self, text: str) -> tuple[str, ...]:
+        """Every distinct phrase or pattern match; a longer phrase hides the shorter ones in it."""
+        found: list[str] = []
+        for phrase, compiled, is_pattern in self.entries:
+            hit = compiled.search(text)
+            if hit:
+                found.append(hit.group(0) if is_pattern else phrase)
+                # Blank the span so "very angry" does not also count "angry".
+                text = compiled.sub(lambda m: "\x00" * len(m.group(0)), text)
+        return tuple(found)
