@@ -115,7 +115,7 @@ class ContentClassifier:
             )
         )
         base = self._highest_severity_match(text)
-        severity, levels, score = self._severity_of(text, complaint.customer, reasons)
+        severity, levels, score = self._severity_of(base, text, complaint.customer, reasons)
         risk = next(((r.rule, p) for r in self._risk if (p := r.matcher.first(text))), None)
         if risk is not None:
             reasons.append(
@@ -164,10 +164,13 @@ class ContentClassifier:
         return best, key, Reason(decision="category", rule=rule, detail=detail)
 
     def _severity_of(
-        self, text: str, customer: Customer, reasons: list[Reason]
+        self,
+        matched: tuple[Severity, str, str] | None,
+        text: str,
+        customer: Customer,
+        reasons: list[Reason],
     ) -> tuple[Severity, int, int]:
         """The highest matching rule's level (else the default), then customer/emotion raises."""
-        matched = self._highest_severity_match(text)
         if matched is None:
             severity = self.rules.severity.default
             reasons.append(
