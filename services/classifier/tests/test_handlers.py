@@ -146,3 +146,28 @@ async def test_five_similar_complaints_open_one_cluster() -> None:
     scopes = [e.scope for e in publisher.classifieds]
     assert scopes == [Scope.INDIVIDUAL] * 4 + [Scope.COMMON]
     assert publisher.classifieds[-1].cluster_size == 5
+
+
+async def test_customer_stage_links_a_duplicate_and_writes_only_on_change() -> None:
+    from complaints_schemas.events import Channel
+
+    handlers, publisher, *_ = build()
+    first = complaint("C-1", title="物流不更新", customer_id="alice")
+    second = first.model_copy(
+        update={
+            "complaint_id": "C-2",
+            "channel": Channel.HOTLINE,
+            "accepted_at": T0 + timedelta(hours=1),
+        }
+    )
+    for accepted in (first, second, second):  # the second is redelivered
+        record = encode(accepted, source="/services/intake", id=accepted.complaint_id, time=T0)
+        await handlers.accepted(record.value, record.headers, ACCEPTED)
+    customers = handlers._customers
+    assert isinstance(customers, MemoryCustomerStore)
+    for message in publisher.to_customers:
+        await handlers.customer(message.model_dump_json().encode(), ACCEPTED)
+    assert customers.writes == 2  # the redelivery changed nothing
+    for message in publisher.to_windows:
+        await handlers.windowed(message.model_dump_json().encode(), ACCEPTED)
+    assert [e.duplicate_of for e in publisher.classifieds] == [None, "C-1", "C-1"]
