@@ -8,7 +8,8 @@ from typing import Any
 
 import faust
 
-from complaints_classifier.app import build_service
+from complaints_classifier.app import build_service, internal_topics
+from complaints_classifier.outbound.topics import create_internal_topics
 from complaints_classifier.rules_file import RulesFileError, load_rules
 from complaints_classifier.settings import ClassifierSettings
 from complaints_kit.kafka import provision_topics
@@ -49,6 +50,7 @@ def main() -> None:
         extra={"file": str(settings.rules_path()), "categories": len(rules.categories)},
     )
     provision_topics(kafka, ALL_TOPICS)
+    create_internal_topics(kafka, internal_topics(settings.app_id))
     service = build_service(settings, kafka, rules=rules)
     worker = ClassifierWorker(
         service.app,

@@ -24,7 +24,14 @@ from complaints_classifier.settings import ClassifierSettings
 from complaints_kit.clock import Clock, SystemClock
 from complaints_kit.ops_server import OpsServer
 from complaints_kit.settings import KafkaSettings
-from complaints_schemas.topics import ACCEPTED, CLASSIFIED, COMPLAINT_PARTITIONS, REJECTED
+from complaints_schemas.topics import (
+    ACCEPTED,
+    CLASSIFIED,
+    COMPLAINT_PARTITIONS,
+    REJECTED,
+    Cleanup,
+    Topic,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +66,33 @@ def repartition_topic_name(app_id: str) -> str:
 
 def customer_topic_name(app_id: str) -> str:
     return f"{app_id}-by-customer"
+
+
+def internal_topics(app_id: str) -> list[Topic]:
+    """The repartition and changelog topics, created before the worker joins its group.
+
+    If faust creates them itself, the group's first assignment can run before the broker's
+    metadata shows the newest one; that topic is then ignored and its stage never runs.
+    """
+    week_ms = 7 * 24 * 3600 * 1000
+    repartition = [
+        Topic(name, COMPLAINT_PARTITIONS, key, "classifier internal", retention_ms=week_ms)
+        for name, key in (
+            (customer_topic_name(app_id), "customer id"),
+            (repartition_topic_name(app_id), "fingerprint"),
+        )
+    ]
+    changelogs = [
+        Topic(
+            f"{app_id}-{table}-changelog",
+            COMPLAINT_PARTITIONS,
+            key,
+            "classifier table changelog",
+            cleanup=Cleanup.COMPACT,
+        )
+        for table, key in ((WINDOW_TABLE, "fingerprint"), (CUSTOMER_TABLE, "customer id"))
+    ]
+    return repartition + changelogs
 
 
 def build_service(
