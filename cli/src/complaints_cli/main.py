@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from complaints_cli import broker as local_broker
+from complaints_cli.classify import classify
 from complaints_cli.demo import demo_complaints
 from complaints_cli.send import acknowledge, load_file, send_http, send_kafka
 from complaints_cli.sink import WebhookSink
@@ -24,6 +25,7 @@ from complaints_kit.settings import KafkaSettings
 from complaints_schemas.topics import ALL_TOPICS
 
 app = typer.Typer(help="Complaint escalation pipeline: local run, demo traffic, tools.")
+app.command()(classify)
 console = Console()
 
 LOCAL_DIR = local_broker.REPO_ROOT / ".local"

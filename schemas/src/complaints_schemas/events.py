@@ -129,6 +129,14 @@ class ComplaintClassified(Event):
     fingerprint: Identifier = Field(description="Complaints with equal fingerprints are alike.")
     cluster_id: Identifier | None = None
     cluster_size: Annotated[int, Field(ge=1)] | None = None
+    cluster_opened: bool = Field(
+        default=False, description="This complaint's arrival opened the cluster (its first)."
+    )
+    duplicate_of: Identifier | None = Field(
+        default=None,
+        description="The same customer's earlier complaint of the same kind through another "
+        "channel; not counted again towards common.",
+    )
     reasons: tuple[Reason, ...]
     complaint: ComplaintAccepted
 

@@ -146,8 +146,9 @@ def test_category_department_and_severity(
         ("Just a question.", CustomerTier.STANDARD, None, Severity.GREEN, False),
         ("Just a question.", CustomerTier.VIP, None, Severity.YELLOW, True),
         ("Refund not received.", CustomerTier.VIP, None, Severity.RED, True),
-        ("Payment failed.", CustomerTier.VIP, None, Severity.RED, False),  # red stays red
-        ("Refund not received.", CustomerTier.STANDARD, 90_000.0, Severity.YELLOW, False),
+        ("Payment failed.", CustomerTier.VIP, None, Severity.RED, True),  # red stays red
+        ("Refund not received.", CustomerTier.STANDARD, 90_000.0, Severity.RED, True),
+        ("Refund not received.", CustomerTier.STANDARD, 50_000.0, Severity.YELLOW, False),
     ],
 )
 def test_vip_raises_one_level(

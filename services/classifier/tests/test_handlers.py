@@ -7,9 +7,10 @@ from datetime import timedelta
 
 from prometheus_client import CollectorRegistry
 
-from complaints_classifier.domain.content import ContentClassifier
 from complaints_classifier.inbound.handlers import Handlers, Origin
+from complaints_classifier.live_rules import StaticRules
 from complaints_classifier.metrics import ClassifierMetrics
+from complaints_classifier.outbound.customer_store import MemoryCustomerStore
 from complaints_classifier.outbound.publisher import Delivered
 from complaints_classifier.outbound.window_store import MemoryWindowStore
 from complaints_classifier.repartition import ToWindow
@@ -24,9 +25,13 @@ ACCEPTED = Origin(topic="complaints.accepted.v1", partition=2, offset=41)
 
 class FakePublisher:
     def __init__(self) -> None:
+        self.to_customers: list[ToWindow] = []
         self.to_windows: list[ToWindow] = []
         self.classifieds: list[ComplaintClassified] = []
         self.rejecteds: list[tuple[ComplaintRejected, str]] = []
+
+    async def to_customer(self, message: ToWindow) -> None:
+        self.to_customers.append(message)
 
     async def to_window(self, message: ToWindow) -> None:
         self.to_windows.append(message)
@@ -46,8 +51,8 @@ def build() -> tuple[Handlers, FakePublisher, MemoryWindowStore, CollectorRegist
     publisher, store, registry = FakePublisher(), MemoryWindowStore(), CollectorRegistry()
     clock = FakeClock(T0)
     handlers = Handlers(
-        classifier=ContentClassifier(rules()),
-        common=rules().scope.common,
+        rules=StaticRules(rules()),
+        customers=MemoryCustomerStore(),
         store=store,
         publisher=publisher,
         clock=clock,
@@ -61,6 +66,8 @@ async def test_accepted_complaint_flows_to_classified() -> None:
     accepted = complaint("C-1", title="Payment failed", description="Card declined twice.")
     record = encode(accepted, source="/services/intake", id="C-1", time=T0)
     await handlers.accepted(record.value, record.headers, ACCEPTED)
+    (to_customer,) = publisher.to_customers
+    await handlers.customer(to_customer.model_dump_json().encode(), ACCEPTED)
     (forwarded,) = publisher.to_windows
     assert forwarded.content.fingerprint.startswith("payment.")
     clock.advance(timedelta(milliseconds=30))
@@ -93,7 +100,7 @@ async def test_undecodable_record_becomes_a_dead_letter() -> None:
     )
     assert rejected.original == b"\xff not json"
     assert dead_id == again_id  # a redelivered bad record keeps its dead-letter id
-    assert publisher.to_windows == []
+    assert publisher.to_customers == []
     assert (
         registry.get_sample_value(
             "complaints_classifier_rejected_total", {"reason": "invalid_envelope"}
@@ -132,8 +139,35 @@ async def test_five_similar_complaints_open_one_cluster() -> None:
         )
         record = encode(accepted, source="/services/intake", id=f"C-{n}", time=T0)
         await handlers.accepted(record.value, record.headers, ACCEPTED)
+    for message in publisher.to_customers:
+        await handlers.customer(message.model_dump_json().encode(), ACCEPTED)
     for message in publisher.to_windows:
         await handlers.windowed(message.model_dump_json().encode(), ACCEPTED)
     scopes = [e.scope for e in publisher.classifieds]
     assert scopes == [Scope.INDIVIDUAL] * 4 + [Scope.COMMON]
     assert publisher.classifieds[-1].cluster_size == 5
+
+
+async def test_customer_stage_links_a_duplicate_and_writes_only_on_change() -> None:
+    from complaints_schemas.events import Channel
+
+    handlers, publisher, *_ = build()
+    first = complaint("C-1", title="物流不更新", customer_id="alice")
+    second = first.model_copy(
+        update={
+            "complaint_id": "C-2",
+            "channel": Channel.HOTLINE,
+            "accepted_at": T0 + timedelta(hours=1),
+        }
+    )
+    for accepted in (first, second, second):  # the second is redelivered
+        record = encode(accepted, source="/services/intake", id=accepted.complaint_id, time=T0)
+        await handlers.accepted(record.value, record.headers, ACCEPTED)
+    customers = handlers._customers
+    assert isinstance(customers, MemoryCustomerStore)
+    for message in publisher.to_customers:
+        await handlers.customer(message.model_dump_json().encode(), ACCEPTED)
+    assert customers.writes == 2  # the redelivery changed nothing
+    for message in publisher.to_windows:
+        await handlers.windowed(message.model_dump_json().encode(), ACCEPTED)
+    assert [e.duplicate_of for e in publisher.classifieds] == [None, "C-1", "C-1"]

@@ -226,3 +226,17 @@ def _original(value: bytes, headers: list[tuple[str, bytes]]) -> bytes:
         return decode(ComplaintRejected, value, headers).data.original
     except Exception:
         return b""
+
+
+def test_sighup_reloads_the_rules(classifier: Classifier) -> None:
+    classifier.process.send_signal(signal.SIGHUP)
+    sample = 'complaints_classifier_rule_reloads_total{outcome="unchanged"} 1.0'
+    deadline = time.monotonic() + 10
+    metrics = ""
+    while time.monotonic() < deadline:
+        metrics = httpx.get(f"http://127.0.0.1:{classifier.port}/metrics", timeout=5).text
+        if sample in metrics:
+            break
+        time.sleep(0.2)
+    assert sample in metrics, classifier.tail()
+    assert classifier.process.poll() is None  # SIGHUP did not stop it

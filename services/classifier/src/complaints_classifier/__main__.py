@@ -9,7 +9,12 @@ from typing import Any
 import faust
 from prometheus_client import CollectorRegistry
 
-from complaints_classifier.app import build_service, internal_topics, repartition_topic_name
+from complaints_classifier.app import (
+    build_service,
+    customer_topic_name,
+    internal_topics,
+    repartition_topic_name,
+)
 from complaints_classifier.rules_file import RulesFileError, load_rules
 from complaints_classifier.settings import ClassifierSettings
 from complaints_kit.kafka import provision_topics
@@ -50,10 +55,12 @@ def main() -> None:
         "rules loaded",
         extra={"file": str(settings.rules_path()), "categories": len(rules.categories)},
     )
-    provision_topics(kafka, [*ALL_TOPICS, *internal_topics(settings)])
+    provision_topics(kafka, [*ALL_TOPICS, *internal_topics(settings.app_id)])
     registry = CollectorRegistry()
-    topics = [ACCEPTED.name, repartition_topic_name(settings.app_id)]
-    ConsumerLagCollector(kafka, group=settings.app_id, topics=topics, registry=registry)
+    stages = [customer_topic_name(settings.app_id), repartition_topic_name(settings.app_id)]
+    ConsumerLagCollector(
+        kafka, group=settings.app_id, topics=[ACCEPTED.name, *stages], registry=registry
+    )
     service = build_service(settings, kafka, rules=rules, registry=registry)
     worker = ClassifierWorker(
         service.app,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,11 +12,12 @@ from typing import Any
 import faust
 from prometheus_client import CollectorRegistry
 
-from complaints_classifier.domain.content import ContentClassifier
 from complaints_classifier.domain.rules import RuleSet
 from complaints_classifier.inbound.agents import register_agents
 from complaints_classifier.inbound.handlers import Handlers
+from complaints_classifier.live_rules import LiveRules
 from complaints_classifier.metrics import ClassifierMetrics
+from complaints_classifier.outbound.customer_store import TableCustomerStore
 from complaints_classifier.outbound.publisher import FaustPublisher
 from complaints_classifier.outbound.window_store import TableWindowStore
 from complaints_classifier.settings import ClassifierSettings
@@ -34,6 +36,7 @@ from complaints_schemas.topics import (
 log = logging.getLogger(__name__)
 
 WINDOW_TABLE = "windows"
+CUSTOMER_TABLE = "customers"
 
 
 @dataclass
@@ -54,33 +57,42 @@ class ClassifierService:
     handlers: Handlers
     readiness: Readiness
     registry: CollectorRegistry
-
-
-def internal_topics(settings: ClassifierSettings) -> list[Topic]:
-    """Created before the worker joins: faust's assignor skips a topic that does not exist
-    yet (its partitions are then never consumed) and a table refuses a changelog without
-    partitions."""
-    return [
-        Topic(
-            repartition_topic_name(settings.app_id),
-            COMPLAINT_PARTITIONS,
-            key="fingerprint",
-            description="Accepted complaints repartitioned by fingerprint.",
-            retention_ms=7 * 24 * 3600 * 1000,
-        ),
-        Topic(
-            f"{settings.app_id}-{WINDOW_TABLE}-changelog",
-            COMPLAINT_PARTITIONS,
-            key="fingerprint",
-            description="Changelog of the window table.",
-            cleanup=Cleanup.COMPACT,
-            retention_ms=-1,
-        ),
-    ]
+    rules: LiveRules
 
 
 def repartition_topic_name(app_id: str) -> str:
     return f"{app_id}-by-fingerprint"
+
+
+def customer_topic_name(app_id: str) -> str:
+    return f"{app_id}-by-customer"
+
+
+def internal_topics(app_id: str) -> list[Topic]:
+    """The repartition and changelog topics, created before the worker joins its group.
+
+    If faust creates them itself, the group's first assignment can run before the broker's
+    metadata shows the newest one; that topic is then ignored and its stage never runs.
+    """
+    week_ms = 7 * 24 * 3600 * 1000
+    repartition = [
+        Topic(name, COMPLAINT_PARTITIONS, key, "classifier internal", retention_ms=week_ms)
+        for name, key in (
+            (customer_topic_name(app_id), "customer id"),
+            (repartition_topic_name(app_id), "fingerprint"),
+        )
+    ]
+    changelogs = [
+        Topic(
+            f"{app_id}-{table}-changelog",
+            COMPLAINT_PARTITIONS,
+            key,
+            "classifier table changelog",
+            cleanup=Cleanup.COMPACT,
+        )
+        for table, key in ((WINDOW_TABLE, "fingerprint"), (CUSTOMER_TABLE, "customer id"))
+    ]
+    return repartition + changelogs
 
 
 def build_service(
@@ -113,6 +125,14 @@ def build_service(
     )
     raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
     accepted = app.topic(ACCEPTED.name, **raw)
+    # Internal: records keyed by customer id, so one worker owns each customer's history.
+    by_customer = app.topic(
+        customer_topic_name(settings.app_id),
+        partitions=COMPLAINT_PARTITIONS,
+        internal=True,
+        retention=7 * 24 * 3600,
+        **raw,
+    )
     # Internal: records keyed by fingerprint, so one worker owns each fingerprint's window.
     by_fingerprint = app.topic(
         repartition_topic_name(settings.app_id),
@@ -131,17 +151,34 @@ def build_service(
         schema=faust.Schema(key_serializer="json", value_serializer="json"),
         help="Sliding window and open cluster per fingerprint.",
     )
+    customers = app.Table(
+        CUSTOMER_TABLE,
+        default=None,
+        partitions=COMPLAINT_PARTITIONS,
+        schema=faust.Schema(key_serializer="json", value_serializer="json"),
+        help="Each customer's recent complaints: repeats and omni-channel duplicates.",
+    )
+    live = LiveRules(settings.rules_path(), rules, metrics=metrics)
     handlers = Handlers(
-        classifier=ContentClassifier(rules),
-        common=rules.scope.common,
+        rules=live,
+        customers=TableCustomerStore(customers),
         store=TableWindowStore(table),
         publisher=FaustPublisher(
-            to_window=by_fingerprint, classified=classified, rejected=rejected
+            to_customer=by_customer,
+            to_window=by_fingerprint,
+            classified=classified,
+            rejected=rejected,
         ),
         clock=clock,
         metrics=metrics,
     )
-    register_agents(app, handlers=handlers, accepted=accepted, by_fingerprint=by_fingerprint)
+    register_agents(
+        app,
+        handlers=handlers,
+        accepted=accepted,
+        by_customer=by_customer,
+        by_fingerprint=by_fingerprint,
+    )
     readiness = Readiness()
     ops = OpsServer(
         registry=registry, ready=readiness, host=settings.ops_host, port=settings.ops_port
@@ -158,9 +195,22 @@ def build_service(
     async def on_revoked(sender: Any, revoked: set[Any], **_: Any) -> None:
         readiness.ready = False
 
+    async def reload_on_sighup() -> None:
+        asyncio.get_running_loop().add_signal_handler(
+            signal.SIGHUP, lambda: live.reload(trigger="SIGHUP")
+        )
+
     app.task(serve_ops)
+    app.task(reload_on_sighup)
+    if settings.rules_poll_seconds > 0:
+
+        async def poll_rules_file() -> None:
+            live.poll()
+
+        app.timer(settings.rules_poll_seconds, name="classifier.rules_poll")(poll_rules_file)
     app.on_partitions_revoked.connect(on_revoked)  # type: ignore[arg-type]
 
+    # Both tables share the topics' partitions; faust recovers them together.
     @table.on_recover
     async def on_recovered() -> None:
         readiness.ready = True
@@ -174,4 +224,6 @@ def build_service(
             },
         )
 
-    return ClassifierService(app=app, handlers=handlers, readiness=readiness, registry=registry)
+    return ClassifierService(
+        app=app, handlers=handlers, readiness=readiness, registry=registry, rules=live
+    )

@@ -42,6 +42,31 @@ class ClassifierMetrics:
             ["outcome"],
             registry=registry,
         )
+        self.rule_reloads = Counter(
+            "complaints_classifier_rule_reloads_total",
+            "Rule reloads (SIGHUP or file change): applied, unchanged, invalid (old rules kept).",
+            ["outcome"],
+            registry=registry,
+        )
+        for outcome in ("applied", "unchanged", "invalid"):
+            self.rule_reloads.labels(outcome)
+        self.severity_raises = Counter(
+            "complaints_classifier_severity_raises_total",
+            "Severity raise causes found, by cause (raise_for, repeat, emotion).",
+            ["cause"],
+            registry=registry,
+        )
+        self.duplicates = Counter(
+            "complaints_classifier_duplicates_total",
+            "Complaints linked to the same customer's earlier one from another channel.",
+            registry=registry,
+        )
+        self.risk_causes = Counter(
+            "complaints_classifier_risk_causes_total",
+            "Risk decisions by cause (phrase rule ids, surge, cluster_size, vip_red).",
+            ["cause"],
+            registry=registry,
+        )
         self.rules_categories = Gauge(
             "complaints_classifier_rules_categories",
             "Categories in the loaded rule set.",
@@ -52,3 +77,7 @@ class ClassifierMetrics:
             for severity in Severity:
                 for scope in Scope:
                     self.classified.labels(severity.value, scope.value, category)
+
+    def rule_reloaded(self, outcome: str, *, categories: int) -> None:
+        self.rule_reloads.labels(outcome).inc()
+        self.rules_categories.set(categories)

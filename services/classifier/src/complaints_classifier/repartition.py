@@ -1,4 +1,4 @@
-"""The internal record between the two stages, keyed by fingerprint on the repartition topic."""
+"""The internal record between the stages: keyed by customer id, then by fingerprint."""
 
 from __future__ import annotations
 

@@ -21,6 +21,11 @@ class ClassifierSettings(OpsSettings):
     ops_port: int = Field(default=9101, ge=0, le=65535)
     rules_file: Path = DEFAULT_RULES_FILE
     data_dir: Path = Path(tempfile.gettempdir()) / "complaints-classifier"
+    rules_poll_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="How often to look at the rules file's mtime; 0: only on SIGHUP.",
+    )
     app_id: str = Field(
         default="complaints-classifier",
         description="faust app id: the consumer group and the prefix of internal topics.",

@@ -28,8 +28,12 @@ class ContentDecision(BaseModel):
     category: str
     department: str
     severity: Severity
+    content_severity: Severity | None = None  # from the phrases alone, before any raise
+    raised_levels: int = 0  # levels already added by raises (capped by raise_for.max_levels)
+    emotion_score: int = 0
     risk_rule: str | None = None
     risk_phrase: str | None = None
+    duplicate_of: str | None = None  # set by the customer stage (omni-channel correlation)
     fingerprint: str
     key_phrase: str
     reasons: tuple[Reason, ...]
@@ -37,6 +41,32 @@ class ContentDecision(BaseModel):
 
 def raise_one_level(severity: Severity) -> Severity:
     return _LEVELS[min(_LEVELS.index(severity) + 1, len(_LEVELS) - 1)]
+
+
+@dataclass(frozen=True, slots=True)
+class Raised:
+    severity: Severity
+    levels: int  # total levels raised so far
+    reasons: tuple[Reason, ...]
+
+
+def apply_raises(
+    severity: Severity, *, why: list[tuple[str, str]], already: int, max_levels: int
+) -> Raised:
+    """One level per cause (rule id, why), at most `max_levels` in all, never above red."""
+    reasons: list[Reason] = []
+    levels = already
+    for rule, cause in why:
+        if severity is Severity.RED:
+            detail = f"{cause}; already red"
+        elif levels >= max_levels:
+            detail = f"{cause}; not raised again (at most {max_levels} level(s) in all)"
+        else:
+            raised = raise_one_level(severity)
+            detail = f"{cause} raises {severity} -> {raised}"
+            severity, levels = raised, levels + 1
+        reasons.append(Reason(decision="severity", rule=rule, detail=detail))
+    return Raised(severity=severity, levels=levels, reasons=tuple(reasons))
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +95,11 @@ class ContentClassifier:
             (rule.level, _compile(f"severity.{rule.id}", rule)) for rule in rules.severity.rules
         ]
         self._risk = [_compile(f"scope.risk.{rule.id}", rule) for rule in rules.scope.risk]
+        emotion = rules.severity.emotion
+        self._emotion = (
+            (2, _compile("strong", emotion.strong) if emotion and emotion.strong else None),
+            (1, _compile("mild", emotion.mild) if emotion and emotion.mild else None),
+        )
 
     def classify(self, complaint: ComplaintAccepted) -> ContentDecision:
         text = normalise(f"{complaint.title}\n{complaint.description}")
@@ -79,7 +114,8 @@ class ContentClassifier:
                 detail=f"department {category.department} owns category {category.id}",
             )
         )
-        severity = self._severity_of(text, complaint.customer, reasons)
+        base = self._highest_severity_match(text)
+        severity, levels, score = self._severity_of(base, text, complaint.customer, reasons)
         risk = next(((r.rule, p) for r in self._risk if (p := r.matcher.first(text))), None)
         if risk is not None:
             reasons.append(
@@ -90,6 +126,9 @@ class ContentClassifier:
             category=category.id,
             department=category.department,
             severity=severity,
+            content_severity=base[0] if base else self.rules.severity.default,
+            raised_levels=levels,
+            emotion_score=score,
             risk_rule=risk[0] if risk else None,
             risk_phrase=risk[1] if risk else None,
             fingerprint=fingerprint(
@@ -124,9 +163,14 @@ class ContentClassifier:
         detail = f"matched {phrase!r}" + (f" and {others} more phrase(s)" if others else "")
         return best, key, Reason(decision="category", rule=rule, detail=detail)
 
-    def _severity_of(self, text: str, customer: Customer, reasons: list[Reason]) -> Severity:
-        """The level of the highest matching rule (else the default), then the customer raise."""
-        matched = self._highest_severity_match(text)
+    def _severity_of(
+        self,
+        matched: tuple[Severity, str, str] | None,
+        text: str,
+        customer: Customer,
+        reasons: list[Reason],
+    ) -> tuple[Severity, int, int]:
+        """The highest matching rule's level (else the default), then customer/emotion raises."""
         if matched is None:
             severity = self.rules.severity.default
             reasons.append(
@@ -145,18 +189,37 @@ class ContentClassifier:
                     detail=f"phrase {matched[2]!r} matched -> {severity}",
                 )
             )
-        why = self._raise_reason(customer)
-        if why is not None and severity is not Severity.RED:
-            raised = raise_one_level(severity)
-            reasons.append(
-                Reason(
-                    decision="severity",
-                    rule="severity.raise_for",
-                    detail=f"{why} raises {severity} -> {raised}",
+        why: list[tuple[str, str]] = []
+        customer_why = self._raise_reason(customer)
+        if customer_why is not None:
+            why.append(("severity.raise_for", customer_why))
+        score, terms = self.emotion(text)
+        emotion = self.rules.severity.emotion
+        if emotion is not None and score >= emotion.threshold:
+            listed = ", ".join(repr(t) for t in terms)
+            why.append(
+                (
+                    "severity.emotion",
+                    f"negative-emotion score {score} >= {emotion.threshold} ({listed})",
                 )
             )
-            severity = raised
-        return severity
+        raised = apply_raises(
+            severity, why=why, already=0, max_levels=self.rules.severity.raise_for.max_levels
+        )
+        reasons.extend(raised.reasons)
+        return raised.severity, raised.levels, score
+
+    def emotion(self, text: str) -> tuple[int, tuple[str, ...]]:
+        """Score of normalised text: 2 per distinct strong term, 1 per mild one; the terms."""
+        score, terms = 0, list[str]()
+        for weight, compiled in self._emotion:
+            if compiled is not None:
+                found = compiled.matcher.all(text)
+                score += weight * len(found)
+                terms.extend(found)
+                for term in found:  # a strong term does not count again as a mild one
+                    text = text.replace(term, "\x00")
+        return score, tuple(terms)
 
     def _highest_severity_match(self, text: str) -> tuple[Severity, str, str] | None:
         for level in reversed(_LEVELS):

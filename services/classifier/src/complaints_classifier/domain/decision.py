@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from complaints_classifier.domain.content import ContentDecision
-from complaints_classifier.domain.rules import CommonRule
+from complaints_classifier.domain.rules import CommonRule, ScopeRules, human_duration
 from complaints_classifier.domain.window import WindowOutcome
-from complaints_schemas.events import ComplaintClassified, Reason, Scope
+from complaints_schemas.events import ComplaintClassified, Reason, Scope, Severity
+
+__all__ = ["decide", "human_duration", "risk_reasons", "window_reason"]
 
 
 def decide(
@@ -16,28 +18,75 @@ def decide(
     *,
     rule: CommonRule,
     classified_at: datetime,
+    scope: ScopeRules | None = None,
 ) -> ComplaintClassified:
     """Risk wins over common; common while the fingerprint's cluster is open; else individual."""
     member = window.cluster_id is not None and not window.late
-    if content.risk_rule is not None:
-        scope = Scope.RISK
+    risks = risk_reasons(content, window, rules=scope or ScopeRules(common=rule), member=member)
+    if content.risk_rule is not None or risks:
+        decided = Scope.RISK
     elif member:
-        scope = Scope.COMMON
+        decided = Scope.COMMON
     else:
-        scope = Scope.INDIVIDUAL
+        decided = Scope.INDIVIDUAL
     return ComplaintClassified(
         complaint_id=content.complaint.complaint_id,
         classified_at=classified_at,
         severity=content.severity,
-        scope=scope,
+        scope=decided,
         category=content.category,
         department=content.department,
         fingerprint=content.fingerprint,
         cluster_id=window.cluster_id if member else None,
         cluster_size=window.cluster_size if member else None,
-        reasons=(*content.reasons, window_reason(window, rule=rule, member=member)),
+        cluster_opened=member and window.opened,
+        duplicate_of=content.duplicate_of,
+        reasons=(*content.reasons, window_reason(window, rule=rule, member=member), *risks),
         complaint=content.complaint,
     )
+
+
+def risk_reasons(
+    content: ContentDecision, window: WindowOutcome, *, rules: ScopeRules, member: bool
+) -> tuple[Reason, ...]:
+    """Risk beyond phrases: a surge, a cluster past the risk threshold, a red VIP complaint."""
+    reasons: list[Reason] = []
+    surge = window.surge
+    if surge is not None and surge.surging and not window.late and rules.surge is not None:
+        span, base = (
+            human_duration(rules.common.window),
+            human_duration(rules.surge.baseline_window),
+        )
+        reasons.append(
+            Reason(
+                decision="scope",
+                rule="scope.risk.surge",
+                detail=f"{surge.count} similar complaint(s) within {span} >= {surge.factor:g} x "
+                f"baseline {surge.baseline:.2f} (mean per {span} over the {base} before; "
+                f"at least {surge.min_count})",
+            )
+        )
+    limit = rules.common.risk_threshold
+    if member and limit is not None and (window.cluster_size or 0) >= limit:
+        reasons.append(
+            Reason(
+                decision="scope",
+                rule="scope.risk.cluster_size",
+                detail=f"cluster {window.cluster_id} has {window.cluster_size} complaint(s) "
+                f"(risk threshold {limit})",
+            )
+        )
+    tier = content.complaint.customer.tier
+    # Red by its content (account, payment, safety, data leak), not red by the tier raise itself.
+    if content.content_severity is Severity.RED and tier in rules.risk_when_red_for_tiers:
+        reasons.append(
+            Reason(
+                decision="scope",
+                rule="scope.risk.vip_red",
+                detail=f"red complaint (by its content) from a {tier} customer",
+            )
+        )
+    return tuple(reasons)
 
 
 def window_reason(window: WindowOutcome, *, rule: CommonRule, member: bool) -> Reason:
@@ -45,6 +94,8 @@ def window_reason(window: WindowOutcome, *, rule: CommonRule, member: bool) -> R
     counted = f"{window.count} similar complaint(s) within {span} (threshold {rule.threshold})"
     if window.duplicate:
         counted += "; this complaint was already counted"
+    if window.not_counted:
+        counted += "; this duplicate is not counted again"
     if window.late:
         return Reason(
             decision="scope",
@@ -59,14 +110,3 @@ def window_reason(window: WindowOutcome, *, rule: CommonRule, member: bool) -> R
             detail=f"{counted}; cluster {window.cluster_id} {state}, size {window.cluster_size}",
         )
     return Reason(decision="scope", rule="scope.individual", detail=counted)
-
-
-def human_duration(span: timedelta) -> str:
-    """24h, 7d, 30m, 90s: days only beyond one day, as people write windows."""
-    seconds = int(span.total_seconds())
-    if seconds > 86400 and seconds % 86400 == 0:
-        return f"{seconds // 86400}d"
-    for unit, size in (("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"

@@ -38,7 +38,23 @@ class PhraseMatcher:
     def first(self, text: str) -> str | None:
         """The longest phrase found in `text` (already normalised), else a pattern's match."""
         for phrase, compiled, is_pattern in self.entries:
+            # A plain substring test first: most phrases are absent, and `in` is cheap.
+            if not is_pattern and phrase not in text:
+                continue
             found = compiled.search(text)
             if found:
                 return found.group(0) if is_pattern else phrase
         return None
+
+    def all(self, text: str) -> tuple[str, ...]:
+        """Every distinct phrase or pattern match; a longer phrase hides the shorter ones in it."""
+        found: list[str] = []
+        for phrase, compiled, is_pattern in self.entries:
+            if not is_pattern and phrase not in text:
+                continue
+            hit = compiled.search(text)
+            if hit:
+                found.append(hit.group(0) if is_pattern else phrase)
+                # Blank the span so "very angry" does not also count "angry".
+                text = compiled.sub(lambda m: "\x00" * len(m.group(0)), text)
+        return tuple(found)

@@ -7,7 +7,9 @@ from datetime import timedelta
 from typing import Annotated, Self
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -22,6 +24,22 @@ Phrase = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, m
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def _short_duration(value: object) -> object:
+    """Accept "24h", "7d", "30m" besides ISO-8601 durations and seconds."""
+    if isinstance(value, str) and (found := _DURATION.match(value)):
+        return timedelta(seconds=float(found.group(1)) * _UNIT_SECONDS[found.group(2)])
+    return value
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("must be a positive duration")
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_short_duration), AfterValidator(_positive)]
 
 
 class _Rules(BaseModel):
@@ -83,11 +101,29 @@ class SeverityRaise(_Rules):
 
     tiers: tuple[CustomerTier, ...] = (CustomerTier.VIP,)
     annual_spend_above: Annotated[float, Field(ge=0)] | None = None
+    # All raises together (customer, repeat, emotion) lift a complaint at most this many levels.
+    max_levels: Annotated[int, Field(ge=0, le=2)] = 1
+
+
+class RepeatRule(_Rules):
+    """Raise one level when the same customer complained before within `within`."""
+
+    within: Duration | None = timedelta(days=7)
+
+
+class EmotionRule(_Rules):
+    """Negative-emotion lexicon: score = 2 per strong term + 1 per mild term (distinct)."""
+
+    threshold: Annotated[int, Field(ge=1, le=100)] = 4
+    strong: PhraseSet | None = None
+    mild: PhraseSet | None = None
 
 
 class SeverityRules(_Rules):
     default: Severity = Severity.GREEN
     raise_for: SeverityRaise = SeverityRaise()
+    repeat: RepeatRule = RepeatRule()
+    emotion: EmotionRule | None = None
     rules: tuple[SeverityRule, ...] = ()
 
 
@@ -99,27 +135,42 @@ class CommonRule(_Rules):
     """Scope common when `threshold` distinct complaints share a fingerprint within `window`."""
 
     threshold: Annotated[int, Field(ge=2, le=100_000)] = 5
-    window: timedelta = timedelta(hours=24)
+    window: Duration = timedelta(hours=24)
+    # A cluster that grows to this size is a risk (mass complaint); None: never.
+    risk_threshold: Annotated[int, Field(ge=2, le=1_000_000)] | None = None
 
-    @field_validator("window", mode="before")
-    @classmethod
-    def _short_duration(cls, value: object) -> object:
-        """Accept "24h", "7d", "30m" besides ISO-8601 durations and seconds."""
-        if isinstance(value, str) and (found := _DURATION.match(value)):
-            return timedelta(seconds=float(found.group(1)) * _UNIT_SECONDS[found.group(2)])
-        return value
 
-    @field_validator("window")
-    @classmethod
-    def _positive(cls, value: timedelta) -> timedelta:
-        if value <= timedelta(0):
-            raise ValueError("window must be a positive duration")
-        return value
+class SurgeRule(_Rules):
+    """Risk when a fingerprint's count in the common window is `factor` x its baseline.
+
+    Baseline: the mean count per common window over the `baseline_window` before the current
+    common window (7d and 24h: the complaints of the 6 days before, divided by 6). A surge also
+    needs at least `min_count` complaints in the common window, so 2 against 0 is no surge.
+    """
+
+    baseline_window: Duration = timedelta(days=7)
+    factor: Annotated[float, Field(gt=1, le=1000)] = 3.0
+    min_count: Annotated[int, Field(ge=2, le=1_000_000)] = 8
 
 
 class ScopeRules(_Rules):
     risk: tuple[RiskRule, ...] = ()
     common: CommonRule = CommonRule()
+    surge: SurgeRule | None = None
+    # A red complaint from a customer of these tiers is a risk at once.
+    risk_when_red_for_tiers: tuple[CustomerTier, ...] = ()
+
+    @model_validator(mode="after")
+    def _surge_looks_back_further(self) -> Self:
+        if self.surge is not None and self.surge.baseline_window <= self.common.window:
+            raise ValueError("scope.surge.baseline_window must be longer than scope.common.window")
+        return self
+
+
+class CorrelationRules(_Rules):
+    """Omni-channel: the same customer, same fingerprint, another channel within `within`."""
+
+    duplicate_within: Duration | None = timedelta(hours=24)
 
 
 class RuleSet(_Rules):
@@ -130,6 +181,7 @@ class RuleSet(_Rules):
     fallback_category: RuleId = "other"
     severity: SeverityRules = SeverityRules()
     scope: ScopeRules = ScopeRules()
+    correlation: CorrelationRules = CorrelationRules()
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -144,6 +196,11 @@ class RuleSet(_Rules):
     def category(self, category_id: str) -> Category:
         return next(c for c in self.categories if c.id == category_id)
 
+    def history_span(self) -> timedelta:
+        """How long a customer's complaints are remembered (repeat and duplicate windows)."""
+        spans = [self.severity.repeat.within, self.correlation.duplicate_within]
+        return max((s for s in spans if s is not None), default=timedelta(0))
+
 
 def _no_duplicates(values: list[str], *, what: str) -> None:
     seen: set[str] = set()
@@ -151,3 +208,14 @@ def _no_duplicates(values: list[str], *, what: str) -> None:
         if value in seen:
             raise ValueError(f"duplicate {what} {value!r}")
         seen.add(value)
+
+
+def human_duration(span: timedelta) -> str:
+    """24h, 7d, 30m, 90s: days only beyond one day, as people write windows."""
+    seconds = int(span.total_seconds())
+    if seconds > 86400 and seconds % 86400 == 0:
+        return f"{seconds // 86400}d"
+    for unit, size in (("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

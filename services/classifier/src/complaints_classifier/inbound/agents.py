@@ -1,4 +1,4 @@
-"""faust agents: accepted complaints -> content stage -> by fingerprint -> window stage."""
+"""faust agents: accepted -> content -> by customer -> history -> by fingerprint -> window."""
 
 from __future__ import annotations
 
@@ -18,14 +18,23 @@ Handle = Callable[[bytes | None, Headers, Origin], Awaitable[None]]
 
 
 def register_agents(
-    app: faust.App, *, handlers: Handlers, accepted: TopicT, by_fingerprint: TopicT
+    app: faust.App,
+    *,
+    handlers: Handlers,
+    accepted: TopicT,
+    by_customer: TopicT,
+    by_fingerprint: TopicT,
 ) -> None:
     """One agent per stage; each handles its partitions' records in order (no concurrency)."""
+
+    async def customer(value: bytes | None, _headers: Headers, origin: Origin) -> None:
+        await handlers.customer(value, origin)
 
     async def windowed(value: bytes | None, _headers: Headers, origin: Origin) -> None:
         await handlers.windowed(value, origin)
 
     app.agent(accepted, name="classifier.accepted")(_agent(handlers.accepted))
+    app.agent(by_customer, name="classifier.customer")(_agent(customer))
     app.agent(by_fingerprint, name="classifier.window")(_agent(windowed))
 
 

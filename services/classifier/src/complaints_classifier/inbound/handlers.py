@@ -1,4 +1,4 @@
-"""The two stages, free of faust: decode -> domain -> publish; bad input becomes a dead letter."""
+"""The three stages, free of faust: decode -> domain -> publish; bad input becomes a dead letter."""
 
 from __future__ import annotations
 
@@ -7,20 +7,25 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from complaints_classifier.domain.content import ContentClassifier
-from complaints_classifier.domain.decision import decide
-from complaints_classifier.domain.rules import CommonRule
-from complaints_classifier.domain.window import add_to_window
+from complaints_classifier.domain.pipeline import customer_stage, window_stage
+from complaints_classifier.live_rules import CurrentRules
 from complaints_classifier.metrics import ClassifierMetrics
+from complaints_classifier.outbound.customer_store import CustomerStore
 from complaints_classifier.outbound.publisher import Publisher
 from complaints_classifier.outbound.window_store import WindowStore
 from complaints_classifier.repartition import ToWindow
 from complaints_kit.clock import Clock
 from complaints_schemas.cloudevents import DecodeError, Headers, decode, field_errors
 from complaints_schemas.dead_letters import dead_letter
-from complaints_schemas.events import ComplaintAccepted
+from complaints_schemas.events import ComplaintAccepted, ComplaintClassified, Scope
 
 log = logging.getLogger(__name__)
+
+_RAISE_CAUSES = {
+    "severity.raise_for": "raise_for",
+    "severity.repeat": "repeat",
+    "severity.emotion": "emotion",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,52 +39,58 @@ class Handlers:
     def __init__(
         self,
         *,
-        classifier: ContentClassifier,
-        common: CommonRule,
+        rules: CurrentRules,
+        customers: CustomerStore,
         store: WindowStore,
         publisher: Publisher,
         clock: Clock,
         metrics: ClassifierMetrics,
     ) -> None:
-        self._classifier = classifier
-        self._common = common
+        self._rules = rules
+        self._customers = customers
         self._store = store
         self._publisher = publisher
         self._clock = clock
         self._metrics = metrics
 
     async def accepted(self, value: bytes | None, headers: Headers, origin: Origin) -> None:
-        """Stage 1: classify the content and forward it keyed by fingerprint."""
+        """Stage 1: classify the content and forward it keyed by customer id."""
         received_at = self._clock.now()
         try:
             complaint = decode(ComplaintAccepted, value, headers).data
         except DecodeError as exc:
             await self._reject(value, origin, reason=exc.reason, detail=exc.detail, error=exc)
             return
-        content = self._classifier.classify(complaint)
-        await self._publisher.to_window(ToWindow(content=content, received_at=received_at))
+        content = self._rules.classifier.classify(complaint)
+        await self._publisher.to_customer(ToWindow(content=content, received_at=received_at))
+
+    async def customer(self, value: bytes | None, origin: Origin) -> None:
+        """Stage 2 (owner of the customer): repeats and omni-channel duplicates; by fingerprint."""
+        message = await self._internal(value, origin)
+        if message is None:
+            return
+        customer_id = message.content.complaint.customer.id
+        content, history = customer_stage(
+            message.content, self._customers.get(customer_id), rules=self._rules.rules
+        )
+        if history.changed:
+            self._customers.put(customer_id, history.state)
+        await self._publisher.to_window(message.model_copy(update={"content": content}))
 
     async def windowed(self, value: bytes | None, origin: Origin) -> None:
-        """Stage 2 (owner of the fingerprint): count in the window, decide scope, publish."""
-        try:
-            message = ToWindow.model_validate_json(value or b"")
-        except ValidationError as exc:
-            error = DecodeError(
-                "invalid_event", "not a classifier repartition record", field_errors(exc)
-            )
-            await self._reject(value, origin, reason=error.reason, detail=error.detail, error=error)
+        """Stage 3 (owner of the fingerprint): count in the window, decide scope, publish."""
+        message = await self._internal(value, origin)
+        if message is None:
             return
         content = message.content
-        outcome = add_to_window(
+        event, outcome = window_stage(
+            content,
             self._store.get(content.fingerprint),
-            fingerprint=content.fingerprint,
-            complaint_id=content.complaint.complaint_id,
-            at=content.complaint.accepted_at,
-            rule=self._common,
+            rules=self._rules.rules,
+            classified_at=self._clock.now(),
         )
         if outcome.changed:
             self._store.put(content.fingerprint, outcome.state)
-        event = decide(content, outcome, rule=self._common, classified_at=self._clock.now())
         started = message.received_at
 
         def delivered() -> None:
@@ -87,12 +98,7 @@ class Handlers:
             self._metrics.duration.observe(max(elapsed, 0.0))
 
         await self._publisher.classified(event, on_delivered=delivered)
-        self._metrics.classified.labels(event.severity, event.scope, event.category).inc()
-        self._metrics.window_outcomes.labels(
-            "duplicate" if outcome.duplicate else "late" if outcome.late else "counted"
-        ).inc()
-        if outcome.opened:
-            self._metrics.clusters_opened.labels(event.category).inc()
+        self._count(event, duplicate=outcome.duplicate, late=outcome.late, opened=outcome.opened)
         log.info(
             "complaint classified",
             extra={
@@ -103,10 +109,39 @@ class Handlers:
                 "department": event.department,
                 "fingerprint": event.fingerprint,
                 "cluster_id": event.cluster_id,
+                "cluster_size": event.cluster_size,
+                "cluster_opened": event.cluster_opened,
+                "duplicate_of": event.duplicate_of,
                 "window_count": outcome.count,
                 "reasons": [f"{r.rule}: {r.detail}" for r in event.reasons],
             },
         )
+
+    def _count(
+        self, event: ComplaintClassified, *, duplicate: bool, late: bool, opened: bool
+    ) -> None:
+        m = self._metrics
+        m.classified.labels(event.severity, event.scope, event.category).inc()
+        m.window_outcomes.labels("duplicate" if duplicate else "late" if late else "counted").inc()
+        if opened and event.cluster_opened:
+            m.clusters_opened.labels(event.category).inc()
+        if event.duplicate_of is not None:
+            m.duplicates.inc()
+        for reason in event.reasons:
+            if reason.rule in _RAISE_CAUSES and "raises" in reason.detail:
+                m.severity_raises.labels(_RAISE_CAUSES[reason.rule]).inc()
+            if event.scope is Scope.RISK and reason.rule.startswith("scope.risk."):
+                m.risk_causes.labels(reason.rule.removeprefix("scope.risk.")).inc()
+
+    async def _internal(self, value: bytes | None, origin: Origin) -> ToWindow | None:
+        try:
+            return ToWindow.model_validate_json(value or b"")
+        except ValidationError as exc:
+            error = DecodeError(
+                "invalid_event", "not a classifier repartition record", field_errors(exc)
+            )
+            await self._reject(value, origin, reason=error.reason, detail=error.detail, error=error)
+            return None
 
     async def _reject(
         self,

@@ -20,6 +20,10 @@ Delivered = Callable[[], None]
 
 
 class Publisher(Protocol):
+    async def to_customer(self, message: ToWindow) -> None:
+        """Queue for the customer stage, keyed by customer id."""
+        ...
+
     async def to_window(self, message: ToWindow) -> None:
         """Queue for the window stage, keyed by fingerprint."""
         ...
@@ -36,10 +40,20 @@ class Publisher(Protocol):
 class FaustPublisher:
     """Sends without waiting for each acknowledgement: faust flushes before it commits offsets."""
 
-    def __init__(self, *, to_window: TopicT, classified: TopicT, rejected: TopicT) -> None:
+    def __init__(
+        self, *, to_customer: TopicT, to_window: TopicT, classified: TopicT, rejected: TopicT
+    ) -> None:
+        self._to_customer = to_customer
         self._to_window = to_window
         self._classified = classified
         self._rejected = rejected
+
+    async def to_customer(self, message: ToWindow) -> None:
+        await self._to_customer.send(
+            key=message.content.complaint.customer.id.encode(),
+            value=message.model_dump_json().encode(),
+            force=True,
+        )
 
     async def to_window(self, message: ToWindow) -> None:
         await self._to_window.send(

@@ -1,0 +1,207 @@
+"""Classifier throughput: the pure domain path and one faust worker over the real broker.
+
+Both figures are events per second per worker (one process). The floor of bench/floor.py
+(a three-hop pass-through of bare confluent-kafka clients) is measured in the same run, on
+the same broker, and the worker figure is quoted as a ratio to it. Complaints are the
+labelled set's texts with fresh ids, customers and times.
+
+    uv run python bench/classifier.py [--pure 20000] [--messages 5000] [--floor 50000]
+
+Without --bootstrap (or KAFKA_BOOTSTRAP_SERVERS) a local broker is started for the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from confluent_kafka import Consumer, Producer
+
+from complaints_classifier.domain.pipeline import InMemoryPipeline
+from complaints_classifier.evaluation import load_labelled
+from complaints_classifier.rules_file import load_rules
+from complaints_cli.broker import free_port, kafka_broker, kafka_version
+from complaints_kit.kafka import producer_config, provision_topics
+from complaints_kit.settings import KafkaSettings
+from complaints_schemas.cloudevents import encode
+from complaints_schemas.events import ComplaintAccepted, Customer
+from complaints_schemas.topics import ACCEPTED, ALL_TOPICS, CLASSIFIED
+
+sys.path.insert(0, str(Path(__file__).parent))
+import floor
+
+REPO = Path(__file__).resolve().parents[1]
+RULES = REPO / "config" / "classifier" / "rules.yaml"
+LABELLED = REPO / "config" / "classifier" / "labelled.jsonl"
+
+
+def complaints(count: int, *, run: str, start: datetime) -> list[ComplaintAccepted]:
+    """`count` complaints cycling through the labelled texts; 2,000 customers, 10 ms apart."""
+    texts = [item.complaint for item in load_labelled(LABELLED)]
+    out = []
+    for i in range(count):
+        base = texts[i % len(texts)]
+        at = start + timedelta(milliseconds=10 * i)
+        out.append(
+            base.model_copy(
+                update={
+                    "complaint_id": f"{run}-{i}",
+                    "channel_event_id": f"{run}-{i}",
+                    "customer": Customer(
+                        id=f"{run}-cust-{i % 2000}",
+                        tier=base.customer.tier,
+                        region=base.customer.region,
+                    ),
+                    "accepted_at": at,
+                    "occurred_at": at,
+                }
+            )
+        )
+    return out
+
+
+def pure(count: int) -> dict[str, Any]:
+    items = complaints(count, run="pure", start=datetime(2025, 6, 1, tzinfo=UTC))
+    pipeline = InMemoryPipeline(load_rules(RULES))
+    started = time.perf_counter()
+    for item in items:
+        pipeline.classify(item)
+    elapsed = time.perf_counter() - started
+    return {"events": count, "seconds": round(elapsed, 3), "per_second": round(count / elapsed, 1)}
+
+
+def worker(bootstrap: str, count: int, workdir: Path) -> dict[str, Any]:
+    run = uuid.uuid4().hex[:8]
+    port = free_port()
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "CLASSIFIER_OPS_PORT": str(port),
+        "CLASSIFIER_LOG_JSON": "true",
+        "CLASSIFIER_DATA_DIR": str(workdir / "data"),
+        "CLASSIFIER_APP_ID": f"bench-classifier-{run}",
+    }
+    log = (workdir / "classifier.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "complaints_classifier"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        _wait_ready(port, process)
+        consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": f"bench-sink-{run}",
+                "auto.offset.reset": "earliest",
+                "enable.auto.commit": False,
+            }
+        )
+        consumer.subscribe([CLASSIFIED.name])
+        producer = Producer(producer_config(KafkaSettings(bootstrap_servers=bootstrap)))
+        items = complaints(count, run=run, start=datetime.now(UTC))
+        records = [encode(c, source="/bench", id=c.complaint_id, time=c.accepted_at) for c in items]
+        started = time.perf_counter()
+        for record in records:
+            while True:
+                try:
+                    producer.produce(
+                        ACCEPTED.name,
+                        key=record.key,
+                        value=record.value,
+                        headers=[(k, v) for k, v in record.headers if v is not None],
+                    )
+                    break
+                except BufferError:
+                    producer.poll(0.05)
+            producer.poll(0)
+        producer.flush(60)
+        prefix = f"{run}-".encode()
+        seen: set[bytes] = set()
+        deadline = time.monotonic() + 600
+        while len(seen) < count and time.monotonic() < deadline:
+            for msg in consumer.consume(1000, 1.0):
+                key = msg.key()
+                if not msg.error() and key is not None and key.startswith(prefix):
+                    seen.add(key)
+        elapsed = time.perf_counter() - started
+        consumer.close()
+        if len(seen) < count:
+            raise SystemExit(f"only {len(seen)} of {count} classified; see {log.name}")
+        return {
+            "events": count,
+            "seconds": round(elapsed, 3),
+            "per_second": round(count / elapsed, 1),
+        }
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def _wait_ready(port: int, process: subprocess.Popen[bytes]) -> None:
+    started = time.monotonic()
+    while time.monotonic() - started < 90:
+        if process.poll() is not None:
+            raise SystemExit("classifier exited before it was ready")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("classifier not ready within 90 s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--pure", type=int, default=20_000, help="events on the domain path")
+    parser.add_argument("--messages", type=int, default=5_000, help="events through the worker")
+    parser.add_argument("--floor", type=int, default=50_000, help="messages for the floor")
+    parser.add_argument("--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"))
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).parent / "results" / "classifier.json"
+    )
+    args = parser.parse_args()
+    if args.bootstrap:
+        os.environ["KAFKA_BOOTSTRAP_SERVERS"] = args.bootstrap
+    result: dict[str, Any] = {"benchmark": "classifier", "pure": pure(args.pure)}
+    workdir = Path(tempfile.mkdtemp(prefix="bench-classifier-"))
+    with kafka_broker(workdir / "kafka") as bootstrap:
+        provision_topics(KafkaSettings(bootstrap_servers=bootstrap), ALL_TOPICS)
+        result["worker"] = worker(bootstrap, args.messages, workdir)
+        result["floor"] = floor.run(bootstrap, args.floor, 1200)
+    result["worker_to_floor"] = round(
+        result["worker"]["per_second"] / result["floor"]["messages_per_second"], 4
+    )
+    result |= {
+        "kafka": kafka_version(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "date": datetime.now(UTC).date().isoformat(),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
