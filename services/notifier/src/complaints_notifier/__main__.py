@@ -14,6 +14,7 @@ from complaints_kit.kafka import provision_topics
 from complaints_kit.logs import configure_logging
 from complaints_kit.settings import KafkaSettings
 from complaints_notifier.app import build_service
+from complaints_notifier.routing_file import RoutingFileError
 from complaints_notifier.settings import NotifierSettings
 from complaints_schemas.topics import ALL_TOPICS
 
@@ -42,8 +43,15 @@ def main() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     provision_topics(kafka, ALL_TOPICS)
     # Only the host: webhook URLs often carry access tokens in their path or query.
-    log.info("notifier starting", extra={"webhook_host": httpx.URL(settings.webhook_url).host})
-    asyncio.run(serve(settings, kafka))
+    host = httpx.URL(settings.webhook_url).host if settings.webhook_url else None
+    log.info(
+        "notifier starting",
+        extra={"webhook_host": host, "routing_file": str(settings.routing_file or "")},
+    )
+    try:
+        asyncio.run(serve(settings, kafka))
+    except RoutingFileError as exc:
+        sys.exit(f"notifier: invalid routing file: {exc}")
 
 
 if __name__ == "__main__":

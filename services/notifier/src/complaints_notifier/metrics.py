@@ -63,6 +63,18 @@ class NotifierMetrics:
             ["result"],
             registry=registry,
         )
+        self.muted = Counter(
+            "complaints_notifier_muted_total",
+            "Notifications not sent because the receiver was in quiet hours, by receiver.",
+            ["receiver"],
+            registry=registry,
+        )
+        self.fallbacks = Counter(
+            "complaints_notifier_fallbacks_total",
+            "Notifications handed to the receiver's fallback channel, by the failed channel.",
+            ["channel"],
+            registry=registry,
+        )
         for channel in channels:
             for outcome in OUTCOMES:
                 self.deliveries.labels(channel, outcome)

@@ -21,9 +21,10 @@ USER_AGENT = "complaints-notifier/0.1"
 
 
 class WebhookChannel:
-    name = CHANNEL
-
-    def __init__(self, *, client: httpx.AsyncClient, url: str, secret: str) -> None:
+    def __init__(
+        self, *, client: httpx.AsyncClient, url: str, secret: str, name: str = CHANNEL
+    ) -> None:
+        self.name = name
         self._client = client
         self._url = url
         self._secret = secret
