@@ -7,6 +7,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from confluent_kafka import Consumer
 from prometheus_client import CollectorRegistry
@@ -18,12 +19,14 @@ from complaints_kit.settings import KafkaSettings
 from complaints_notifier.domain.links import AlertLinks
 from complaints_notifier.domain.notification import Route
 from complaints_notifier.domain.routing import Routing
+from complaints_notifier.domain.throttle import TokenBucket
 from complaints_notifier.inbound.consumer import EscalationConsumer
 from complaints_notifier.inbound.handlers import EscalationHandler
 from complaints_notifier.metrics import NotifierMetrics
 from complaints_notifier.outbound.channel import Channel
 from complaints_notifier.outbound.dedup_log import DedupLog
-from complaints_notifier.outbound.factory import build_channel
+from complaints_notifier.outbound.factory import build_channel, throttle_options
+from complaints_notifier.outbound.grouping import GroupingChannel
 from complaints_notifier.outbound.publisher import KafkaPublisher
 from complaints_notifier.outbound.webhook import CHANNEL as WEBHOOK
 from complaints_notifier.routing_file import ChannelSpec, load_routing
@@ -92,6 +95,16 @@ def build_service(
         for name, spec in specs.items()
     }
     metrics = NotifierMetrics(registry, channels=tuple(channels))
+    for name, spec in specs.items():
+        rate, window = throttle_options(spec)
+        if rate is not None or window > timedelta(0):
+            channels[name] = GroupingChannel(
+                channels[name],
+                clock=clock,
+                metrics=metrics,
+                window=window,
+                bucket=TokenBucket.under_limit(rate) if rate is not None else None,
+            )
     links = AlertLinks(
         ack_base_url=settings.ack_base_url,
         ack_secret=settings.ack_link_secret.get_secret_value(),

@@ -190,6 +190,9 @@ def _check_channel(
     url = options.get("url")
     if url is not None and not (isinstance(url, str) and re.match(r"^https?://", url)):
         raise reader.fail(line, f"channel {name!r}: url must start with http:// or https://")
+    window = options.get("group_window")
+    if window is not None and not (isinstance(window, int | float) and 0 <= window <= 3600):
+        raise reader.fail(line, f"channel {name!r}: group_window is seconds between 0 and 3600")
     rate = options.get("rate_per_minute")
     if rate is not None and not (isinstance(rate, int) and rate > 0):
         raise reader.fail(line, f"channel {name!r}: rate_per_minute must be a positive integer")

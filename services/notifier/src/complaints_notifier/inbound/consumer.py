@@ -77,7 +77,11 @@ class EscalationConsumer:
         msg = await asyncio.to_thread(self._consumer.poll, 0)
         if msg is not None:
             return [msg]
-        await asyncio.wait(self._tasks, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+        # Slots may have freed while polling in the thread (asyncio.wait refuses an empty set).
+        if self._tasks:
+            await asyncio.wait(
+                self._tasks, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED
+            )
         return []
 
     def _set_paused(self, paused: bool) -> None:

@@ -151,12 +151,14 @@ class EscalationHandler:
         nid = notification.id
         if nid in self._dedup:
             self._metrics.deliveries.labels(channel, "duplicate").inc()
+            self._metrics.dedup_hits.labels(channel).inc()
             return
         running = self._in_flight.get(nid)
         if running is not None:
             # Raises if that delivery was abandoned, so this copy is not committed either.
             await asyncio.shield(running)
             self._metrics.deliveries.labels(channel, "duplicate").inc()
+            self._metrics.dedup_hits.labels(channel).inc()
             return
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._in_flight[nid] = done

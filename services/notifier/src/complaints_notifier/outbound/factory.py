@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 
 import httpx
 
@@ -14,6 +15,16 @@ from complaints_notifier.outbound.slack import SlackChannel
 from complaints_notifier.outbound.webhook import WebhookChannel
 from complaints_notifier.outbound.wecom import WeComChannel
 from complaints_notifier.routing_file import ChannelSpec
+
+# Documented robot limits: DingTalk and WeCom 20 a minute, Feishu 100 a minute, Slack about 1/s.
+DEFAULT_RATE_PER_MINUTE = {"dingtalk": 20, "wecom": 20, "feishu": 100, "slack": 60}
+
+
+def throttle_options(spec: ChannelSpec) -> tuple[int | None, timedelta]:
+    """The channel's rate limit per minute (None: unlimited) and group window."""
+    rate = spec.options.get("rate_per_minute", DEFAULT_RATE_PER_MINUTE.get(spec.kind))
+    window = timedelta(seconds=float(spec.options.get("group_window", 0)))
+    return (int(rate) if rate is not None else None), window
 
 
 def _client(timeout: float) -> httpx.AsyncClient:
