@@ -105,7 +105,7 @@ class EscalationHandler:
         """The routing tree's receivers (minus muted ones), or the configured default receivers."""
         if self._routing is None:
             routes = routes_for(escalation, receivers=self._receivers)
-            return tuple(Notification(escalation, r) for r in routes)
+            return tuple(self._notification(escalation, r) for r in routes)
         decision = route(self._routing, escalation, now=self._clock.now())
         for receiver in decision.muted:
             self._metrics.muted.labels(receiver).inc()

@@ -30,7 +30,7 @@ class WebhookChannel:
         self._secret = secret
 
     async def send(self, notification: Notification, *, now: datetime) -> Outcome:
-        body = webhook_payload(notification.escalation)
+        body = webhook_payload(notification.escalation, notification.context)
         # webhook-id is the notification id: stable across retries, so receivers can dedupe.
         headers = signed_headers(
             secret=self._secret, msg_id=notification.id, timestamp=int(now.timestamp()), body=body
