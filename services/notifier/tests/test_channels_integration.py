@@ -140,3 +140,67 @@ def test_every_channel_delivers_once_and_a_permanent_error_is_recorded_then_fall
             peer.stop()
         hook.stop()
         void.stop()
+
+
+DIGEST_ROUTING = """
+channels:
+  void: {{kind: webhook}}
+  ding: {{kind: dingtalk, url: "{ding}", secret_env: DING_SECRET, rate_per_minute: 20}}
+receivers:
+  void: {{channel: void}}
+  r-ding: {{channel: ding}}
+route:
+  receivers: [void]
+  routes:
+    - match: {{department: {dept}}}
+      receivers: [r-ding]
+"""
+
+
+def test_a_robot_over_its_limit_gets_one_digest_not_dropped_alerts(
+    kafka_settings: KafkaSettings, tmp_path: Path
+) -> None:
+    suffix = uuid.uuid4().hex[:10]
+    dept = f"dept-{suffix}"
+    void = ScriptedSink(secret=SECRET).start()
+    ding = VendorPeer("dingtalk", secret="SECding")
+    routing = tmp_path / "digest.yaml"
+    routing.write_text(DIGEST_ROUTING.format(ding=ding.url, dept=dept))
+    notifier = NotifierProcess.configure(
+        kafka_settings, tmp_path, url=void.url, secret=SECRET, routing_file=str(routing)
+    )
+    notifier.env |= {"DING_SECRET": "SECding"}
+    try:
+        notifier.start()
+        now = datetime.now(UTC)
+        events = [
+            escalated(
+                f"esc-{suffix}-{i}", complaint_id=f"c-{suffix}-{i}", escalated_at=now
+            ).model_copy(update={"department": dept})
+            for i in range(12)
+        ]
+        ids = {e.escalation_id for e in events}
+        produce(kafka_settings, ESCALATED.name, events)
+        wait_for(
+            lambda: (
+                {
+                    e.escalation_id
+                    for e in read_all(kafka_settings, DELIVERED.name, NotificationDelivered)
+                    if e.escalation_id in ids
+                }
+                == ids
+            ),
+            timeout=45,
+            what=f"all 12 recorded as delivered (log: {notifier.log_path})",
+        )
+        messages = ding.delivered()
+        # Burst of 5 (a quarter of 20/min), then the other 7 in ONE digest at the next token.
+        assert len(messages) == 6
+        assert sum("条合并" in m.body["markdown"]["text"] for m in messages) == 1
+        assert "【7条合并】" in messages[-1].body["markdown"]["text"]
+        assert notifier.metric("complaints_notifier_digested_total", channel="ding") == 7
+        assert ding.hits == ding.delivered()  # nothing refused: stayed under the limit
+    finally:
+        notifier.stop_quietly()
+        ding.stop()
+        void.stop()
