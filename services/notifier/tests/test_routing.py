@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
@@ -180,3 +183,23 @@ def test_routing_file_errors_name_file_and_line(
         load_routing(path, env={})
     assert str(raised.value).startswith(f"{path}:{line}: "), str(raised.value)
     assert message in str(raised.value)
+
+
+def test_the_service_refuses_a_bad_routing_file_before_touching_the_broker(tmp_path: Path) -> None:
+    path = tmp_path / "routing.yaml"
+    path.write_text("channels: {}\nreceivers: {}\nroute:\n  receivers: [ghost]\n")
+    env = {
+        **os.environ,
+        "NOTIFIER_ROUTING_FILE": str(path),
+        "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",  # nothing listens: must not get that far
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "complaints_notifier"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert f"{path}:4: receiver 'ghost' is not defined" in done.stderr

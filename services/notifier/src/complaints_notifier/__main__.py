@@ -14,7 +14,7 @@ from complaints_kit.kafka import provision_topics
 from complaints_kit.logs import configure_logging
 from complaints_kit.settings import KafkaSettings
 from complaints_notifier.app import build_service
-from complaints_notifier.routing_file import RoutingFileError
+from complaints_notifier.routing_file import RoutingFileError, load_routing
 from complaints_notifier.settings import NotifierSettings
 from complaints_schemas.topics import ALL_TOPICS
 
@@ -37,6 +37,11 @@ def main() -> None:
         settings = NotifierSettings()  # required fields come from the environment
     except ValidationError as exc:
         sys.exit(f"notifier: invalid settings (NOTIFIER_*):\n{exc}")
+    if settings.routing_file is not None:
+        try:  # before touching the broker: a bad file is reported at once, with file:line
+            load_routing(settings.routing_file)
+        except RoutingFileError as exc:
+            sys.exit(f"notifier: invalid routing file: {exc}")
     kafka = KafkaSettings()
     configure_logging(SERVICE, level=settings.log_level, json_lines=settings.log_json)
     # httpx logs every request with its full URL, which may carry a robot's access token.
