@@ -349,4 +349,5 @@ async def test_openapi_documents_the_complaint_routes(client: httpx.AsyncClient)
         "/v1/complaints",
         "/v1/complaints/batch",
         "/v1/complaints/{complaint_id}/events",
+        "/v1/ack/{token}",
     }

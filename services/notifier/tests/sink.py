@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +31,8 @@ class ScriptedSink:
         self._lock = threading.Lock()
         self._script: dict[str, list[int]] = {}
         self._received: list[Received] = []
+        self.down = False  # True: close connections unanswered, like a sink that is away
+        self.delay = 0.0  # seconds before answering
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -47,6 +51,10 @@ class ScriptedSink:
     def script(self, escalation_id: str, statuses: list[int]) -> None:
         with self._lock:
             self._script[escalation_id] = list(statuses)
+
+    def all_received(self) -> list[Received]:
+        with self._lock:
+            return list(self._received)
 
     def received(self, escalation_id: str) -> list[Received]:
         with self._lock:
@@ -80,6 +88,12 @@ class ScriptedSink:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if sink.down:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if sink.delay:
+                    time.sleep(sink.delay)
                 status = sink._answer({k.lower(): v for k, v in self.headers.items()}, body)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")

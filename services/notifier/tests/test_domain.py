@@ -243,8 +243,8 @@ NOW = datetime.fromisoformat("2025-03-03T09:00:00+00:00")
         (204, None, Delivered()),
         (408, None, Retryable("HTTP 408")),
         (425, None, Retryable("HTTP 425")),
-        (429, "120", Retryable("HTTP 429", timedelta(seconds=120))),
-        (429, None, Retryable("HTTP 429")),
+        (429, "120", Retryable("HTTP 429", timedelta(seconds=120), rate_limited=True)),
+        (429, None, Retryable("HTTP 429", rate_limited=True)),
         (500, None, Retryable("HTTP 500")),
         (502, None, Retryable("HTTP 502")),
         (

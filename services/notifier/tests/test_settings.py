@@ -23,6 +23,7 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = NotifierSettings()
     assert (settings.ops_host, settings.ops_port) == ("127.0.0.1", 9103)
     assert (settings.receiver, settings.consumer_group) == ("default", "notifier")
+    assert settings.webhook_secret is not None
     assert settings.webhook_secret.get_secret_value() == SECRET
     assert SECRET not in repr(settings)
     policy = settings.retry_policy()
@@ -67,3 +68,13 @@ def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, 
         monkeypatch.setenv(key, val)
     with pytest.raises(ValidationError):
         NotifierSettings()
+
+
+def test_webhook_required_without_routing_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NOTIFIER_WEBHOOK_URL", "http://127.0.0.1:8099/x")
+    with pytest.raises(ValidationError, match="NOTIFIER_ROUTING_FILE"):
+        NotifierSettings()
+    monkeypatch.setenv("NOTIFIER_ROUTING_FILE", "config/notifier/routing.yaml")
+    monkeypatch.setenv("ACK_LINK_SECRET", "shared")
+    settings = NotifierSettings()
+    assert settings.ack_link_secret.get_secret_value() == "shared"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from complaints_kit.settings import OpsSettings
@@ -33,6 +33,11 @@ class IntakeSettings(OpsSettings):
     retry_after_seconds: int = Field(default=1, ge=1)
     consumer_batch_size: int = Field(default=200, ge=1)
     shutdown_timeout: timedelta = timedelta(seconds=8)
+    # Shared with the notifier, which signs the acknowledge links in its alerts; empty: disabled.
+    ack_link_secret: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices("ACK_LINK_SECRET", "INTAKE_ACK_LINK_SECRET"),
+    )
 
     @field_validator("dedup_ttl", "delivery_timeout", "shutdown_timeout", mode="before")
     @classmethod

@@ -16,6 +16,7 @@ from complaints_kit.lag import ConsumerLagCollector
 from complaints_kit.logs import configure_logging
 from complaints_kit.settings import KafkaSettings
 from complaints_notifier.app import build_service
+from complaints_notifier.routing_file import RoutingFileError, load_routing
 from complaints_notifier.settings import NotifierSettings
 from complaints_schemas.topics import ALL_TOPICS, ESCALATED
 
@@ -42,14 +43,26 @@ def main() -> None:
         settings = NotifierSettings()  # required fields come from the environment
     except ValidationError as exc:
         sys.exit(f"notifier: invalid settings (NOTIFIER_*):\n{exc}")
+    if settings.routing_file is not None:
+        try:  # before touching the broker: a bad file is reported at once, with file:line
+            load_routing(settings.routing_file)
+        except RoutingFileError as exc:
+            sys.exit(f"notifier: invalid routing file: {exc}")
     kafka = KafkaSettings()
     configure_logging(SERVICE, level=settings.log_level, json_lines=settings.log_json)
     # httpx logs every request with its full URL, which may carry a robot's access token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     provision_topics(kafka, ALL_TOPICS)
     # Only the host: webhook URLs often carry access tokens in their path or query.
-    log.info("notifier starting", extra={"webhook_host": httpx.URL(settings.webhook_url).host})
-    asyncio.run(serve(settings, kafka))
+    host = httpx.URL(settings.webhook_url).host if settings.webhook_url else None
+    log.info(
+        "notifier starting",
+        extra={"webhook_host": host, "routing_file": str(settings.routing_file or "")},
+    )
+    try:
+        asyncio.run(serve(settings, kafka))
+    except RoutingFileError as exc:
+        sys.exit(f"notifier: invalid routing file: {exc}")
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ import logging
 import random
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
-import httpx
 from confluent_kafka import Consumer
 from prometheus_client import CollectorRegistry
 
@@ -16,15 +16,20 @@ from complaints_kit.clock import Clock, SystemClock
 from complaints_kit.kafka import AsyncProducer, client_config, consumer_config, producer_config
 from complaints_kit.ops_server import OpsServer
 from complaints_kit.settings import KafkaSettings
+from complaints_notifier.domain.links import AlertLinks
 from complaints_notifier.domain.notification import Route
+from complaints_notifier.domain.routing import Routing
+from complaints_notifier.domain.throttle import TokenBucket
 from complaints_notifier.inbound.consumer import EscalationConsumer
 from complaints_notifier.inbound.handlers import EscalationHandler
 from complaints_notifier.metrics import NotifierMetrics
 from complaints_notifier.outbound.channel import Channel
 from complaints_notifier.outbound.dedup_log import DedupLog
+from complaints_notifier.outbound.factory import build_channel, throttle_options
+from complaints_notifier.outbound.grouping import GroupingChannel
 from complaints_notifier.outbound.publisher import KafkaPublisher
 from complaints_notifier.outbound.webhook import CHANNEL as WEBHOOK
-from complaints_notifier.outbound.webhook import WebhookChannel
+from complaints_notifier.routing_file import ChannelSpec, load_routing
 from complaints_notifier.settings import NotifierSettings
 
 log = logging.getLogger(__name__)
@@ -76,15 +81,36 @@ def build_service(
     clock = clock or SystemClock()
     registry = registry if registry is not None else CollectorRegistry()
     rng = rng or random.Random()
-    metrics = NotifierMetrics(registry, channels=(WEBHOOK,))
     timeout = settings.request_timeout.total_seconds()
+    webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    routing: Routing | None = None
+    specs = {WEBHOOK: ChannelSpec(name=WEBHOOK, kind="webhook")}
+    if settings.routing_file is not None:
+        config = load_routing(settings.routing_file)  # RoutingFileError names file and line
+        routing, specs = config.routing, dict(config.channels)
     channels: dict[str, Channel] = {
-        WEBHOOK: WebhookChannel(
-            client=httpx.AsyncClient(timeout=timeout, follow_redirects=False),
-            url=settings.webhook_url,
-            secret=settings.webhook_secret.get_secret_value(),
+        name: build_channel(
+            spec, timeout=timeout, webhook_url=settings.webhook_url, webhook_secret=webhook_secret
         )
+        for name, spec in specs.items()
     }
+    metrics = NotifierMetrics(registry, channels=tuple(channels))
+    for name, spec in specs.items():
+        rate, window = throttle_options(spec)
+        if rate is not None or window > timedelta(0):
+            channels[name] = GroupingChannel(
+                channels[name],
+                clock=clock,
+                metrics=metrics,
+                window=window,
+                bucket=TokenBucket.under_limit(rate) if rate is not None else None,
+            )
+    links = AlertLinks(
+        ack_base_url=settings.ack_base_url,
+        ack_secret=settings.ack_link_secret.get_secret_value(),
+        ack_ttl=settings.ack_link_ttl,
+        status_template=settings.status_url_template,
+    )
     dedup = DedupLog(client_config(kafka))
     producer = AsyncProducer(producer_config(kafka))
     handler = EscalationHandler(
@@ -96,6 +122,8 @@ def build_service(
         clock=clock,
         jitter=rng.random,
         metrics=metrics,
+        routing=routing,
+        links=links,
     )
     consumer = EscalationConsumer(
         consumer=Consumer(consumer_config(kafka, settings.consumer_group)),

@@ -63,6 +63,54 @@ class NotifierMetrics:
             ["result"],
             registry=registry,
         )
+        self.muted = Counter(
+            "complaints_notifier_muted_total",
+            "Notifications not sent because the receiver was in quiet hours, by receiver.",
+            ["receiver"],
+            registry=registry,
+        )
+        self.fallbacks = Counter(
+            "complaints_notifier_fallbacks_total",
+            "Notifications handed to the receiver's fallback channel, by the failed channel.",
+            ["channel"],
+            registry=registry,
+        )
+        self.rate_limited = Counter(
+            "complaints_notifier_rate_limited_total",
+            "Times a channel's token bucket ran dry and messages had to wait, by channel.",
+            ["channel"],
+            registry=registry,
+        )
+        self.digests = Counter(
+            "complaints_notifier_digests_total",
+            "Digest messages sent after a channel was rate limited, by channel.",
+            ["channel"],
+            registry=registry,
+        )
+        self.digested = Counter(
+            "complaints_notifier_digested_total",
+            "Escalations delivered inside a digest rather than on their own, by channel.",
+            ["channel"],
+            registry=registry,
+        )
+        self.grouped = Counter(
+            "complaints_notifier_grouped_total",
+            "Escalations folded into an earlier one's message (same department and cluster).",
+            ["channel"],
+            registry=registry,
+        )
+        self.queue_depth = Gauge(
+            "complaints_notifier_queue_depth",
+            "Messages waiting for a channel's rate limit, by channel.",
+            ["channel"],
+            registry=registry,
+        )
+        self.dedup_hits = Counter(
+            "complaints_notifier_dedup_hits_total",
+            "Notifications skipped because the dedup log (or an in-flight copy) had them.",
+            ["channel"],
+            registry=registry,
+        )
         for channel in channels:
             for outcome in OUTCOMES:
                 self.deliveries.labels(channel, outcome)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from complaints_kit.settings import OpsSettings
@@ -17,6 +18,7 @@ _DURATIONS = (
     "max_retry_after",
     "request_timeout",
     "shutdown_grace",
+    "ack_link_ttl",
 )
 
 
@@ -26,8 +28,24 @@ class NotifierSettings(OpsSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFIER_", extra="ignore")
 
     ops_port: int = Field(default=9103, ge=0, le=65535)
-    webhook_url: str = Field(pattern=r"^https?://", description="Where escalations are POSTed.")
-    webhook_secret: SecretStr = Field(description="Standard Webhooks secret, whsec_<base64>.")
+    # Required unless a routing file is given (then the file's webhook channels may use them).
+    webhook_url: str | None = Field(
+        default=None, pattern=r"^https?://", description="Where escalations are POSTed."
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="Standard Webhooks secret, whsec_<base64>."
+    )
+    routing_file: Path | None = Field(
+        default=None, description="config/notifier/routing.yaml; without it all go to the webhook."
+    )
+    # Signed acknowledge links to intake's GET /v1/ack/{token}; the secret is shared with intake.
+    ack_base_url: str = Field(default="", pattern=r"^(https?://.*)?$")
+    ack_link_secret: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices("ACK_LINK_SECRET", "NOTIFIER_ACK_LINK_SECRET"),
+    )
+    ack_link_ttl: timedelta = timedelta(hours=24)
+    status_url_template: str = Field(default="", description="e.g. https://crm/c/{complaint_id}")
     receiver: str = Field(default="default", min_length=1, max_length=128)
     max_attempts: int = Field(default=8, ge=1, le=100)
     backoff_base: timedelta = timedelta(seconds=1)
@@ -59,12 +77,23 @@ class NotifierSettings(OpsSettings):
 
     @field_validator("webhook_secret")
     @classmethod
-    def _whsec(cls, value: SecretStr) -> SecretStr:
+    def _whsec(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
         secret = value.get_secret_value()
         if not secret.startswith("whsec_"):
             raise ValueError("must start with 'whsec_'")
         secret_key(secret)  # raises a ValueError naming the problem
         return value
+
+    @model_validator(mode="after")
+    def _webhook_or_routing(self) -> NotifierSettings:
+        if self.routing_file is None and (self.webhook_url is None or self.webhook_secret is None):
+            raise ValueError(
+                "NOTIFIER_WEBHOOK_URL and NOTIFIER_WEBHOOK_SECRET are required "
+                "unless NOTIFIER_ROUTING_FILE is set"
+            )
+        return self
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(

@@ -34,9 +34,23 @@ def routes_for(
 
 
 @dataclass(frozen=True, slots=True)
+class Context:
+    """What the message shows besides the escalation; not part of the notification id."""
+
+    language: str = "zh"
+    mentions: tuple[str, ...] = ()
+    owners: tuple[str, ...] = ()
+    ack_url: str | None = None
+    status_url: str | None = None
+    # Escalations folded into this message (grouping, digests); the first is `escalation`.
+    folded: tuple[ComplaintEscalated, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Notification:
     escalation: ComplaintEscalated
     route: Route
+    context: Context = Context()
 
     @property
     def id(self) -> str:

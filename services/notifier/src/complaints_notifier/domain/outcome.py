@@ -18,6 +18,8 @@ class Retryable:
 
     reason: str
     retry_after: timedelta | None = None
+    # The peer refused because of its rate limit (429, a robot's "send too fast" code).
+    rate_limited: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +40,9 @@ def classify_status(status: int, *, retry_after: str | None, now: datetime) -> O
     if 200 <= status < 300:
         return Delivered()
     if status in RETRYABLE_4XX or 500 <= status < 600:
-        return Retryable(f"HTTP {status}", parse_retry_after(retry_after, now=now))
+        return Retryable(
+            f"HTTP {status}", parse_retry_after(retry_after, now=now), rate_limited=status == 429
+        )
     return Permanent(f"HTTP {status}")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -48,6 +49,10 @@ class EscalationConsumer:
         self._tracker = OffsetTracker()
         self._tasks: set[asyncio.Task[None]] = set()
         self._paused = False
+        # Records fetched but not yet dispatched: keeps a burst flowing without pausing the
+        # partitions at every full slot (a resume drops prefetched records and refetches them).
+        self._backlog: deque[Message] = deque()
+        self._max_backlog = max(4 * self._concurrency, 64)
         self.polling = False
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -69,16 +74,27 @@ class EscalationConsumer:
             await self._shutdown()
 
     async def _poll(self) -> list[Message]:
+        """Fetch into the backlog (paused while it is full), then hand out one per free slot."""
+        room = self._max_backlog - len(self._backlog)
+        # Pause when full, resume only once it is half empty, so fetches come in large batches.
+        self._set_paused(room < self._max_backlog // 2 if self._paused else room <= 0)
         free = self._concurrency - len(self._tasks)
-        self._set_paused(free <= 0)
-        if free > 0:
-            return await asyncio.to_thread(self._consumer.consume, free, POLL_SECONDS)
-        # Full: keep polling (paused) so the group keeps us, and wait for a slot to free up.
-        msg = await asyncio.to_thread(self._consumer.poll, 0)
-        if msg is not None:
-            return [msg]
-        await asyncio.wait(self._tasks, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
-        return []
+        if not self._paused:
+            # Block for new records only when there is nothing else to do.
+            wait = POLL_SECONDS if free > 0 and not self._backlog else 0
+            fetched = await asyncio.to_thread(self._consumer.consume, room, wait)
+            self._backlog.extend(fetched)
+        else:
+            # Paused: keep polling so the group keeps us (only errors or events come back).
+            msg = await asyncio.to_thread(self._consumer.poll, 0)
+            if msg is not None:
+                self._backlog.append(msg)
+        if free <= 0 and self._tasks:
+            await asyncio.wait(
+                self._tasks, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED
+            )
+            free = self._concurrency - len(self._tasks)
+        return [self._backlog.popleft() for _ in range(min(max(free, 0), len(self._backlog)))]
 
     def _set_paused(self, paused: bool) -> None:
         if paused == self._paused:
@@ -167,10 +183,18 @@ class EscalationConsumer:
         if offsets:
             self._commit_sync(offsets)
         self._tracker.forget(keys)
+        self._drop_backlog(set(keys))
         log.info("partitions revoked", extra={"partitions": sorted(p for _, p in keys)})
+
+    def _drop_backlog(self, keys: set[tuple[str, int]]) -> None:
+        """Records of partitions no longer ours: the next owner reads them from the commit."""
+        kept = [m for m in self._backlog if (m.topic(), m.partition()) not in keys]
+        self._backlog.clear()
+        self._backlog.extend(kept)
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self._tracker.forget((tp.topic, tp.partition) for tp in partitions)
+        self._drop_backlog({(str(tp.topic), int(tp.partition)) for tp in partitions})
         log.warning(
             "partitions lost", extra={"partitions": sorted(tp.partition for tp in partitions)}
         )

@@ -6,11 +6,13 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from complaints_kit.clock import Clock
-from complaints_notifier.domain.notification import Notification, Route, routes_for
+from complaints_notifier.domain.notification import Context, Notification, Route, routes_for
 from complaints_notifier.domain.retry import Done, GiveUp, RetryPolicy, decide
+from complaints_notifier.domain.routing import Routing, mentions, owner_names, route
 from complaints_notifier.metrics import NotifierMetrics
 from complaints_notifier.outbound.channel import Channel
 from complaints_notifier.outbound.publisher import Publisher
@@ -41,6 +43,26 @@ class DeliveredIds(Protocol):
     def add(self, notification_id: str) -> None: ...
 
 
+class Links(Protocol):
+    """The links an alert carries (status page, signed acknowledge link)."""
+
+    def status_url(self, escalation: ComplaintEscalated) -> str | None: ...
+
+    def ack_url(
+        self, escalation: ComplaintEscalated, *, receiver: str, now: datetime
+    ) -> str | None: ...
+
+
+class NoLinks:
+    def status_url(self, escalation: ComplaintEscalated) -> str | None:
+        return None
+
+    def ack_url(
+        self, escalation: ComplaintEscalated, *, receiver: str, now: datetime
+    ) -> str | None:
+        return None
+
+
 class EscalationHandler:
     """Returns once every notification's outcome is acknowledged by the broker (or raises)."""
 
@@ -55,8 +77,12 @@ class EscalationHandler:
         clock: Clock,
         jitter: Callable[[], float],
         metrics: NotifierMetrics,
+        routing: Routing | None = None,
+        links: Links | None = None,
     ) -> None:
         self._channels = channels
+        self._routing = routing
+        self._links = links or NoLinks()
         self._receivers = receivers
         self._dedup = dedup
         self._publisher = publisher
@@ -73,20 +99,66 @@ class EscalationHandler:
         except DecodeError as exc:
             await self._reject(record, exc)
             return
-        routes = routes_for(envelope.data, receivers=self._receivers)
-        await asyncio.gather(*(self._notify_once(Notification(envelope.data, r)) for r in routes))
+        await asyncio.gather(*(self._notify_once(n) for n in self.notifications(envelope.data)))
+
+    def notifications(self, escalation: ComplaintEscalated) -> tuple[Notification, ...]:
+        """The routing tree's receivers (minus muted ones), or the configured default receivers."""
+        if self._routing is None:
+            routes = routes_for(escalation, receivers=self._receivers)
+            return tuple(self._notification(escalation, r) for r in routes)
+        decision = route(self._routing, escalation, now=self._clock.now())
+        for receiver in decision.muted:
+            self._metrics.muted.labels(receiver).inc()
+            log.info(
+                "notification muted (quiet hours)",
+                extra={"escalation_id": escalation.escalation_id, "receiver": receiver},
+            )
+        return tuple(self._notification(escalation, r) for r in decision.routes)
+
+    def _notification(self, escalation: ComplaintEscalated, to: Route) -> Notification:
+        routing = self._routing
+        language = "zh"
+        contacts: tuple[str, ...] = ()
+        owners: tuple[str, ...] = ()
+        if routing is not None:
+            receiver = routing.receivers.get(to.receiver)
+            language = receiver.language if receiver else "zh"
+            contacts = mentions(routing, escalation, channel=to.channel)
+            owners = owner_names(routing, escalation)
+        context = Context(
+            language=language,
+            mentions=contacts,
+            owners=owners,
+            ack_url=self._links.ack_url(escalation, receiver=to.receiver, now=self._clock.now()),
+            status_url=self._links.status_url(escalation),
+        )
+        return Notification(escalation, to, context)
+
+    def _fallback(self, notification: Notification) -> Notification | None:
+        """The receiver's fallback channel, if it names one and this is not it already."""
+        if self._routing is None:
+            return None
+        receiver = self._routing.receivers.get(notification.route.receiver)
+        if receiver is None or receiver.fallback is None:
+            return None
+        if notification.route.channel == receiver.fallback:
+            return None
+        to = Route(receiver=receiver.name, channel=receiver.fallback)
+        return self._notification(notification.escalation, to)
 
     async def _notify_once(self, notification: Notification) -> None:
         channel = notification.route.channel
         nid = notification.id
         if nid in self._dedup:
             self._metrics.deliveries.labels(channel, "duplicate").inc()
+            self._metrics.dedup_hits.labels(channel).inc()
             return
         running = self._in_flight.get(nid)
         if running is not None:
             # Raises if that delivery was abandoned, so this copy is not committed either.
             await asyncio.shield(running)
             self._metrics.deliveries.labels(channel, "duplicate").inc()
+            self._metrics.dedup_hits.labels(channel).inc()
             return
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._in_flight[nid] = done
@@ -139,6 +211,10 @@ class EscalationHandler:
                     "notification failed",
                     extra={"notification_id": notification.id, "reason": decision.reason},
                 )
+                fallback = self._fallback(notification)
+                if fallback is not None:
+                    self._metrics.fallbacks.labels(channel.name).inc()
+                    await self._notify_once(fallback)
                 return
             self._metrics.retries.labels(channel.name).inc()
             await self._clock.sleep_until(self._clock.now() + decision.delay)

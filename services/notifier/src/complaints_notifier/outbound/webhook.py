@@ -21,15 +21,16 @@ USER_AGENT = "complaints-notifier/0.1"
 
 
 class WebhookChannel:
-    name = CHANNEL
-
-    def __init__(self, *, client: httpx.AsyncClient, url: str, secret: str) -> None:
+    def __init__(
+        self, *, client: httpx.AsyncClient, url: str, secret: str, name: str = CHANNEL
+    ) -> None:
+        self.name = name
         self._client = client
         self._url = url
         self._secret = secret
 
     async def send(self, notification: Notification, *, now: datetime) -> Outcome:
-        body = webhook_payload(notification.escalation)
+        body = webhook_payload(notification.escalation, notification.context)
         # webhook-id is the notification id: stable across retries, so receivers can dedupe.
         headers = signed_headers(
             secret=self._secret, msg_id=notification.id, timestamp=int(now.timestamp()), body=body

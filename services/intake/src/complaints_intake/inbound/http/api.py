@@ -9,6 +9,7 @@ from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from complaints_intake.inbound.http import problems
+from complaints_intake.inbound.http.ack import router as ack_router
 from complaints_intake.inbound.http.middleware import BodySizeLimit, RedMetrics
 from complaints_intake.inbound.http.routes import router
 from complaints_intake.metrics import IntakeMetrics
@@ -39,6 +40,7 @@ def create_http_app(
     app.state.ready = ready
     app.state.handlers = None
     app.include_router(router)
+    app.include_router(ack_router)
     problems.install(app, metrics=metrics, retry_after=settings.retry_after_seconds)
     # Added last = outermost: RED sees every answer, including the body-size refusals.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
