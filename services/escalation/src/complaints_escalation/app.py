@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 from complaints_escalation.inbound.agents import register_agents
 from complaints_escalation.inbound.handlers import Handlers
 from complaints_escalation.metrics import EscalationMetrics
+from complaints_escalation.outbound.holidays import load_chinese_holidays
 from complaints_escalation.outbound.publisher import FaustPublisher
 from complaints_escalation.outbound.state_store import TableStateStore
 from complaints_escalation.scheduling.due_message import DueMessage
@@ -88,6 +89,13 @@ def build_service(
     clock = clock or SystemClock()
     registry = registry or CollectorRegistry()
     metrics = EscalationMetrics(registry)
+    holiday_data = load_chinese_holidays()
+    metrics.holiday_last_year.set(holiday_data.last_year)
+    policy = settings.policy(holiday_data=holiday_data)  # invalid: fails here, naming the line
+    log.info(
+        "policy loaded",
+        extra={"policy_version": policy.version, "policy_file": str(settings.policy_path())},
+    )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.app_id,
@@ -137,7 +145,7 @@ def build_service(
         store=TableStateStore(table),
         timer=timer,
         publisher=publisher,
-        policy=settings.policy(),
+        policy=policy,
         clock=clock,
         metrics=metrics,
     )

@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from complaints_schemas.events import Severity
 
+# Edges at 10, 50, 100, 250, 500 and 1000 ms (the issue's), and the foundation's longer tail.
 FIRE_LAG_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -69,6 +70,17 @@ class EscalationMetrics:
         self.recovered_states = Gauge(
             "complaints_escalation_recovered_states",
             "States found in the table at the last rebuild (assigned partitions).",
+            registry=registry,
+        )
+        self.holiday_last_year = Gauge(
+            "complaints_escalation_holiday_data_last_year",
+            "Last year the national holiday data covers; later dates are refused.",
+            registry=registry,
+        )
+        self.calendar_errors = Counter(
+            "complaints_escalation_calendar_errors_total",
+            "Deadlines that could not be computed (e.g. a year without holiday data).",
+            ["reason"],
             registry=registry,
         )
         for severity in Severity:

@@ -7,7 +7,20 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from complaints_escalation.domain.policy import RESPONSE_CLOCK, EscalationPolicy
+from complaints_escalation.domain.calendar import CALENDAR_24X7, WorkingCalendar
+from complaints_escalation.domain.clocks import (
+    pause_clock,
+    recompute,
+    resume_clock,
+    start_clock,
+    stop_clock,
+)
+from complaints_escalation.domain.policy import (
+    CLASSIFIED_EVENT,
+    ClockSpec,
+    EscalationPolicy,
+    Subject,
+)
 from complaints_escalation.domain.state import (
     Classification,
     ComplaintState,
@@ -26,14 +39,18 @@ from complaints_schemas.events import (
 
 # Lifecycle event ids remembered per complaint for deduplication (a complaint has few steps).
 MAX_SEEN_EVENT_IDS = 256
+# Lifecycle events without a policy at hand (tests, tools) use the foundation's response clock.
+FOUNDATION_POLICY = EscalationPolicy.response_only()
 
 
 class Outcome(StrEnum):
     CLASSIFIED = "classified"
     DUPLICATE = "duplicate"
+    RECLASSIFIED = "reclassified"
     RECLASSIFICATION_IGNORED = "reclassification_ignored"
     STORED_EARLY = "stored_early"
     CLOCK_STOPPED = "clock_stopped"
+    RESOLVED = "resolved"
     CLOSED = "closed"
     REOPENED = "reopened"
     PAUSED = "paused"
@@ -64,7 +81,7 @@ def escalation_id(*, complaint_id: str, clock: str, kind: str, level: int, repea
 def on_classified(
     state: ComplaintState | None, event: ComplaintClassified, *, policy: EscalationPolicy
 ) -> Transition:
-    """Open the complaint and start its response clock; a second classification changes nothing."""
+    """Open the complaint and start its clocks; new severity, scope or category recomputes them."""
     before = state or ComplaintState(complaint_id=event.complaint_id)
     classification = Classification(
         severity=event.severity,
@@ -74,31 +91,38 @@ def on_classified(
         title=event.complaint.title,
         accepted_at=event.complaint.accepted_at,
         cluster_id=event.cluster_id,
+        tier=event.complaint.customer.tier,
+        cluster_size=event.cluster_size,
     )
     if before.status is not Status.AWAITING_CLASSIFICATION:
-        same = before.classification is not None and (
-            before.classification.severity,
-            before.classification.accepted_at,
-        ) == (classification.severity, classification.accepted_at)
-        outcome = Outcome.DUPLICATE if same else Outcome.RECLASSIFICATION_IGNORED
-        return Transition(before, outcome, changed=False)
-    clock = policy.start_response_clock(
-        severity=event.severity, accepted_at=classification.accepted_at
+        return _reclassified(before, classification, at=event.classified_at, policy=policy)
+    clocks = tuple(
+        start_clock(
+            spec, _calendar(policy, spec, classification.department), at=classification.accepted_at
+        )
+        for spec in _specs(policy, classification)
+        if spec.start == CLASSIFIED_EVENT
     )
     after = replace(
         before,
         status=Status.OPEN,
         classification=classification,
-        clocks=(clock,),
+        clocks=clocks,
         early_events=(),
+        policy_version=policy.version,
     )
     # Lifecycle steps that overtook the classifier apply now, in the order they happened.
     for fact in sorted(before.early_events, key=lambda f: f.occurred_at):
-        after, _ = _apply(after, fact)
+        after, _ = _apply(after, fact, policy)
     return Transition(_bumped(before, after), Outcome.CLASSIFIED, changed=True)
 
 
-def on_lifecycle(state: ComplaintState | None, event: ComplaintLifecycleEvent) -> Transition:
+def on_lifecycle(
+    state: ComplaintState | None,
+    event: ComplaintLifecycleEvent,
+    *,
+    policy: EscalationPolicy = FOUNDATION_POLICY,
+) -> Transition:
     """Apply a lifecycle step; before the classification it is kept and applied later."""
     before = state or ComplaintState(complaint_id=event.complaint_id)
     if event.event_id in before.seen_event_ids:
@@ -113,35 +137,49 @@ def on_lifecycle(state: ComplaintState | None, event: ComplaintLifecycleEvent) -
     if before.status is Status.AWAITING_CLASSIFICATION:
         after = replace(before, early_events=(*before.early_events, fact), seen_event_ids=seen)
         return Transition(_bumped(before, after), Outcome.STORED_EARLY, changed=True)
-    after, outcome = _apply(replace(before, seen_event_ids=seen), fact)
+    after, outcome = _apply(replace(before, seen_event_ids=seen), fact, policy)
     # Even a step without effect changes the state: its id is remembered for deduplication.
     return Transition(_bumped(before, after), outcome, changed=True)
 
 
 def on_due(state: ComplaintState, *, token: int, now: datetime) -> tuple[Escalation, ...]:
-    """Escalations due at `now` and not yet fired; none when the token is stale."""
-    if state.version != token or state.status is not Status.OPEN:
+    """Escalations due at `now` and not yet fired, in time order; none when the token is stale."""
+    if state.version != token or state.status is Status.CLOSED:
         return ()
+    due = sorted(
+        (
+            (step, clock)
+            for clock in state.clocks
+            if clock.running
+            for step in clock.steps()
+            if step.key not in state.fired and step.due_at <= now
+        ),
+        key=lambda pair: (pair[0].due_at, pair[0].kind is EscalationKind.BREACH, pair[0].level),
+    )
     return tuple(
-        Escalation(step=step, event=_escalated(state, clock, step, now))
-        for clock in state.clocks
-        if clock.running
-        for step in clock.steps()
-        if step.key not in state.fired and step.due_at <= now
+        Escalation(step=step, event=_escalated(state, clock, step, now)) for step, clock in due
     )
 
 
-def record_fired(state: ComplaintState, steps: tuple[Step, ...]) -> ComplaintState:
+def record_fired(
+    state: ComplaintState, steps: tuple[Step, ...], *, at: datetime | None = None
+) -> ComplaintState:
     """Mark steps as fired (idempotent); done only after their escalations were published."""
-    new = tuple(s.key for s in steps if s.key not in state.fired)
+    new = tuple(dict.fromkeys(s.key for s in steps if s.key not in state.fired))
     if not new:
         return state
-    return replace(state, fired=(*state.fired, *new), version=state.version + 1)
+    stamp = at or max(s.due_at for s in steps)
+    return replace(
+        state,
+        fired=(*state.fired, *new),
+        fired_at=(*state.fired_at, *(stamp for _ in new)),
+        version=state.version + 1,
+    )
 
 
 def next_due(state: ComplaintState) -> datetime | None:
     """The instant of the earliest step not yet fired, or None when nothing is pending."""
-    if state.status is not Status.OPEN:
+    if state.status is Status.CLOSED:
         return None
     pending = [
         step.due_at
@@ -153,40 +191,146 @@ def next_due(state: ComplaintState) -> datetime | None:
     return min(pending, default=None)
 
 
-def _apply(state: ComplaintState, fact: LifecycleFact) -> tuple[ComplaintState, Outcome]:
-    action = fact.action
-    if action in (LifecycleAction.ACKNOWLEDGED, LifecycleAction.RESPONDED):
-        clock = state.clock(RESPONSE_CLOCK)
-        if clock is None or not clock.running:
+def _apply(
+    state: ComplaintState, fact: LifecycleFact, policy: EscalationPolicy
+) -> tuple[ComplaintState, Outcome]:
+    action, at = fact.action, fact.occurred_at
+    c = state.classification
+    assert c is not None  # applied only to classified complaints
+    state = replace(state, history=(*state.history, fact)[-MAX_SEEN_EVENT_IDS:])
+    if state.status is Status.CLOSED and action is not LifecycleAction.REOPENED:
+        return state, Outcome.NO_EFFECT
+    if action is LifecycleAction.CLOSED:
+        clocks = tuple(stop_clock(k, _clock_calendar(policy, k), at=at) for k in state.clocks)
+        return replace(
+            state, status=Status.CLOSED, clocks=clocks, paused_since=None
+        ), Outcome.CLOSED
+    if action is LifecycleAction.TRANSFERRED:
+        if not fact.to_department or fact.to_department == c.department:
             return state, Outcome.NO_EFFECT
-        return _with_clock(
-            state, replace(clock, stopped_at=fact.occurred_at)
-        ), Outcome.CLOCK_STOPPED
-    if action in (LifecycleAction.RESOLVED, LifecycleAction.CLOSED):
-        if state.status is Status.CLOSED:
-            return state, Outcome.NO_EFFECT
-        clocks = tuple(
-            replace(c, stopped_at=fact.occurred_at) if c.running else c for c in state.clocks
-        )
-        return replace(state, status=Status.CLOSED, clocks=clocks), Outcome.CLOSED
+        moved = replace(c, department=fact.to_department)
+        after = _recomputed(state, moved, at=at, policy=policy)
+        return replace(after, transfers=state.transfers + 1), Outcome.TRANSFERRED
+    changed_clocks = []
+    touched = False
+    for k in state.clocks:
+        cal = _clock_calendar(policy, k)
+        new = k
+        if action in k.spec.stop:
+            new = stop_clock(k, cal, at=at)
+        elif action in k.spec.restart and (
+            k.stopped_at is not None or action is LifecycleAction.REOPENED
+        ):
+            new = start_clock(k.spec, cal, at=at, cycle=k.cycle + 1)
+        elif action in k.spec.pause:
+            new = pause_clock(k, cal, at=at)
+        elif action in k.spec.resume:
+            new = resume_clock(k, cal, at=at)
+        touched = touched or new != k
+        changed_clocks.append(new)
+    names = {k.name for k in state.clocks}
+    for spec in _specs(policy, c):
+        if spec.start == action.value and spec.name not in names:
+            changed_clocks.append(start_clock(spec, _calendar(policy, spec, c.department), at=at))
+            touched = True
+    after = replace(state, clocks=tuple(changed_clocks))
+    if action is LifecycleAction.RESOLVED:
+        return replace(after, status=Status.RESOLVED), Outcome.RESOLVED
     if action is LifecycleAction.REOPENED:
-        if state.status is not Status.CLOSED:
+        if state.status is Status.OPEN:
             return state, Outcome.NO_EFFECT
-        # The response clock stays stopped; the resolution clock (later) restarts here.
-        return replace(state, status=Status.OPEN), Outcome.REOPENED
+        return replace(after, status=Status.OPEN), Outcome.REOPENED
     if action is LifecycleAction.PAUSED:
-        # Stored only: the foundation's response clock is not paused (see README).
-        return replace(state, paused_since=state.paused_since or fact.occurred_at), Outcome.PAUSED
+        return replace(after, paused_since=state.paused_since or at), Outcome.PAUSED
     if action is LifecycleAction.RESUMED:
-        return replace(state, paused_since=None), Outcome.RESUMED
-    if action is LifecycleAction.TRANSFERRED and state.classification and fact.to_department:
-        moved = replace(state.classification, department=fact.to_department)
-        return replace(state, classification=moved), Outcome.TRANSFERRED
-    return state, Outcome.NO_EFFECT
+        return replace(after, paused_since=None), Outcome.RESUMED
+    return after, Outcome.CLOCK_STOPPED if touched else Outcome.NO_EFFECT
 
 
-def _with_clock(state: ComplaintState, clock: SlaClock) -> ComplaintState:
-    return replace(state, clocks=tuple(clock if c.name == clock.name else c for c in state.clocks))
+def _reclassified(
+    state: ComplaintState, new: Classification, *, at: datetime, policy: EscalationPolicy
+) -> Transition:
+    old = state.classification
+    assert old is not None
+    if (old.severity, old.scope, old.category) == (new.severity, new.scope, new.category):
+        same = old.accepted_at == new.accepted_at
+        return Transition(
+            state, Outcome.DUPLICATE if same else Outcome.RECLASSIFICATION_IGNORED, changed=False
+        )
+    if old.accepted_at != new.accepted_at:
+        return Transition(state, Outcome.RECLASSIFICATION_IGNORED, changed=False)
+    # The department may have been transferred since: keep the current one.
+    moved = replace(
+        old,
+        severity=new.severity,
+        scope=new.scope,
+        category=new.category,
+        cluster_id=new.cluster_id or old.cluster_id,
+        cluster_size=new.cluster_size,
+    )
+    after = _recomputed(state, moved, at=max(at, old.accepted_at), policy=policy)
+    after = replace(after, reclassifications=state.reclassifications + 1)
+    return Transition(_bumped(state, after), Outcome.RECLASSIFIED, changed=True)
+
+
+def _recomputed(
+    state: ComplaintState, classification: Classification, *, at: datetime, policy: EscalationPolicy
+) -> ComplaintState:
+    """Clocks under the policy for a new classification; a clock it lacks keeps running."""
+    specs = {s.name: s for s in _specs(policy, classification)}
+    clocks = []
+    for k in state.clocks:
+        spec = specs.get(k.name, k.spec)
+        cal = _calendar(policy, spec, classification.department)
+        clocks.append(recompute(k, spec, cal, old_calendar=_clock_calendar(policy, k), now=at))
+    names = {k.name for k in state.clocks}
+    for name, spec in specs.items():
+        if (
+            name not in names
+            and spec.start == CLASSIFIED_EVENT
+            and state.status is not Status.CLOSED
+        ):
+            clocks.append(
+                start_clock(spec, _calendar(policy, spec, classification.department), at=at)
+            )
+    return replace(
+        state, classification=classification, clocks=tuple(clocks), policy_version=policy.version
+    )
+
+
+def _specs(policy: EscalationPolicy, c: Classification) -> tuple[ClockSpec, ...]:
+    """The policy's clocks for this complaint, with chain roles resolved to named owners."""
+    subject = Subject(
+        severity=c.severity,
+        scope=c.scope,
+        category=c.category,
+        department=c.department,
+        tier=c.tier,
+    )
+    return tuple(
+        replace(
+            spec,
+            chain=replace(
+                spec.chain,
+                levels=tuple(
+                    replace(lv, targets=policy.resolve_targets(lv.targets, department=c.department))
+                    for lv in spec.chain.levels
+                ),
+            ),
+        )
+        for spec in policy.clocks_for(subject)
+    )
+
+
+def _calendar(policy: EscalationPolicy, spec: ClockSpec, department: str) -> WorkingCalendar:
+    return policy.calendar(spec, department=department)
+
+
+def _clock_calendar(policy: EscalationPolicy, clock: SlaClock) -> WorkingCalendar:
+    """The calendar a running clock was started on (by name)."""
+    if clock.spec.target.elapsed or clock.calendar == CALENDAR_24X7.name:
+        return CALENDAR_24X7
+    return policy.calendars.get(clock.calendar)
 
 
 def _bumped(before: ComplaintState, after: ComplaintState) -> ComplaintState:
@@ -202,7 +346,7 @@ def _escalated(
     return ComplaintEscalated(
         escalation_id=escalation_id(
             complaint_id=state.complaint_id,
-            clock=step.clock,
+            clock=step.clock_id,
             kind=step.kind.value,
             level=step.level,
             repeat=step.repeat,
@@ -219,4 +363,5 @@ def _escalated(
         category=c.category,
         department=c.department,
         title=c.title,
+        targets=step.targets,
     )

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import TypeVar
 
+from complaints_escalation.domain.calendar import CalendarError, HolidayDataMissing
 from complaints_escalation.domain.policy import EscalationPolicy
 from complaints_escalation.domain.state import ComplaintState, Status
 from complaints_escalation.domain.transitions import (
@@ -71,7 +72,11 @@ class Handlers:
         event = await self._decode(ComplaintClassified, value, headers, origin)
         if event is None:
             return
-        result = on_classified(self.store.get(event.complaint_id), event, policy=self.policy)
+        try:
+            result = on_classified(self.store.get(event.complaint_id), event, policy=self.policy)
+        except CalendarError as exc:
+            self._calendar_error(exc, event.complaint_id)
+            return
         self._settle(result, origin.partition, source="classified")
 
     async def lifecycle(self, value: bytes | None, headers: Headers, origin: Origin) -> None:
@@ -79,7 +84,11 @@ class Handlers:
         event = await self._decode(ComplaintLifecycleEvent, value, headers, origin)
         if event is None:
             return
-        result = on_lifecycle(self.store.get(event.complaint_id), event)
+        try:
+            result = on_lifecycle(self.store.get(event.complaint_id), event, policy=self.policy)
+        except CalendarError as exc:
+            self._calendar_error(exc, event.complaint_id)
+            return
         self._settle(result, origin.partition, source="lifecycle")
 
     async def due(self, value: bytes | None, origin: Origin) -> None:
@@ -128,7 +137,7 @@ class Handlers:
             return
         # Re-read: a lifecycle event may have changed the state while we awaited the broker.
         current = self.store.get(message.complaint_id) or state
-        after = record_fired(current, tuple(e.step for e in escalations))
+        after = record_fired(current, tuple(e.step for e in escalations), at=now)
         self.store.put(after, partition=origin.partition)
         self._reschedule(after, origin.partition)
 
@@ -153,6 +162,15 @@ class Handlers:
         self.timer.index.revoke(partitions)
         self.open.keep_only(self.timer.index.partitions)
         self.timer.wake()
+
+    def _calendar_error(self, exc: CalendarError, complaint_id: str) -> None:
+        """A deadline we cannot compute is loud: an error log and a metric, never a guess."""
+        reason = "holiday_data_missing" if isinstance(exc, HolidayDataMissing) else "calendar"
+        self.metrics.calendar_errors.labels(reason).inc()
+        log.error(
+            "deadline not computable; complaint not scheduled",
+            extra={"complaint_id": complaint_id, "reason": reason, "error": str(exc)},
+        )
 
     def _settle(self, result: Transition, partition: int, *, source: str) -> None:
         self.metrics.transitions.labels(source, result.outcome.value).inc()
