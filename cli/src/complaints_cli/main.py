@@ -17,6 +17,7 @@ from rich.table import Table
 from complaints_cli import broker as local_broker
 from complaints_cli.demo import demo_complaints
 from complaints_cli.send import acknowledge, load_file, send_http, send_kafka
+from complaints_cli.simulate import simulate
 from complaints_cli.sink import WebhookSink
 from complaints_cli.stack import Stack
 from complaints_kit.kafka import provision_topics
@@ -24,6 +25,7 @@ from complaints_kit.settings import KafkaSettings
 from complaints_schemas.topics import ALL_TOPICS
 
 app = typer.Typer(help="Complaint escalation pipeline: local run, demo traffic, tools.")
+app.command()(simulate)
 console = Console()
 
 LOCAL_DIR = local_broker.REPO_ROOT / ".local"

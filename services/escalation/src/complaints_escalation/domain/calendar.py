@@ -57,6 +57,10 @@ class WorkingCalendar:
     workdays: frozenset[date] = frozenset()
     covered: tuple[int, int] | None = None
     _always: bool = field(init=False, repr=False, compare=False)
+    # Working periods per local day, computed once (the calendar is immutable).
+    _days: dict[date, tuple[tuple[datetime, datetime], ...]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         previous = time(0)
@@ -85,8 +89,14 @@ class WorkingCalendar:
             return False
         return day.weekday() in self.weekdays
 
-    def periods(self, day: date) -> Iterator[tuple[datetime, datetime]]:
+    def periods(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
         """The working periods of a local day as UTC instants (none on a rest day)."""
+        found = self._days.get(day)
+        if found is None:
+            found = self._days[day] = tuple(self._compute_periods(day))
+        return found
+
+    def _compute_periods(self, day: date) -> Iterator[tuple[datetime, datetime]]:
         if not self.is_working_day(day):
             return
         if not self.hours:

@@ -33,36 +33,57 @@ def start_clock(
 ) -> SlaClock:
     """A running clock from `at` with the policy's allowance."""
     budget = spec.target.budget(at, calendar)
-    clock = SlaClock(
+    deadline = advance(spec, calendar, at, budget)
+    return SlaClock(
         name=spec.name,
         spec=spec,
         calendar=calendar.name,
         started_at=at,
         budget=budget,
-        deadline=advance(spec, calendar, at, budget),
+        deadline=deadline,
         run_since=at,
         cycle=cycle,
+        warn_at=_warnings(
+            spec, calendar, budget=budget, used=timedelta(0), run_since=at, deadline=deadline
+        )
+        if spec.warnings
+        else (),
     )
-    return replace(clock, warn_at=warning_instants(clock, calendar))
 
 
 def warning_instants(clock: SlaClock, calendar: WorkingCalendar) -> tuple[datetime | None, ...]:
     """Each warning's instant for the current run; None for one that passed before this run."""
     if clock.run_since is None:
         return clock.warn_at
+    return _warnings(
+        clock.spec,
+        calendar,
+        budget=clock.budget,
+        used=clock.used,
+        run_since=clock.run_since,
+        deadline=clock.deadline,
+    )
+
+
+def _warnings(
+    spec: ClockSpec,
+    calendar: WorkingCalendar,
+    *,
+    budget: timedelta,
+    used: timedelta,
+    run_since: datetime,
+    deadline: datetime,
+) -> tuple[datetime | None, ...]:
     instants: list[datetime | None] = []
-    for rule in clock.spec.warnings:
+    for rule in spec.warnings:
+        at: datetime | None
         if rule.percent is not None:
-            threshold = clock.budget * (rule.percent / 100)
-            at = (
-                advance(clock.spec, calendar, clock.run_since, threshold - clock.used)
-                if threshold > clock.used
-                else None
-            )
+            threshold = budget * (rule.percent / 100)
+            at = advance(spec, calendar, run_since, threshold - used) if threshold > used else None
         else:
             assert rule.lead is not None
-            at = clock.deadline - rule.lead
-        instants.append(at if at is not None and at >= clock.run_since else None)
+            at = deadline - rule.lead
+        instants.append(at if at is not None and at >= run_since else None)
     return tuple(instants)
 
 

@@ -213,6 +213,39 @@ class EscalationPolicy:
     owners: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # Risk complaints go to this chain at once (level 1 at classification).
     risk_targets: tuple[str, ...] = ()
+    _resolved: dict[Subject, tuple[ClockSpec, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    # Whether any clock starts on a lifecycle event (not on classification).
+    starts_on_events: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        later = any(c.spec.start != CLASSIFIED_EVENT for r in self.rules for c in r.clocks)
+        object.__setattr__(self, "starts_on_events", later)
+
+    def specs_for(self, subject: Subject) -> tuple[ClockSpec, ...]:
+        """The clocks for a complaint with chain roles resolved to named owners (cached)."""
+        found = self._resolved.get(subject)
+        if found is None:
+            found = self._resolved[subject] = tuple(
+                replace(
+                    spec,
+                    chain=replace(
+                        spec.chain,
+                        levels=tuple(
+                            replace(
+                                lv,
+                                targets=self.resolve_targets(
+                                    lv.targets, department=subject.department
+                                ),
+                            )
+                            for lv in spec.chain.levels
+                        ),
+                    ),
+                )
+                for spec in self.clocks_for(subject)
+            )
+        return found
 
     def clocks_for(self, subject: Subject) -> tuple[ClockSpec, ...]:
         chosen: dict[str, ClockSpec] = {}

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from complaints_escalation.domain.policy import (
     Chain,
@@ -34,8 +34,7 @@ class Status(StrEnum):
     CLOSED = "closed"
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     """One step of a clock: due at an instant, identified by clock, cycle, kind, level, repeat."""
 
     clock: str
@@ -53,7 +52,7 @@ class Step:
 
     @property
     def key(self) -> str:
-        return f"{self.clock_id}:{self.kind.value}:{self.level}:{self.repeat}"
+        return f"{self.clock_id}:{self.kind}:{self.level}:{self.repeat}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +84,31 @@ class SlaClock:
     @property
     def paused(self) -> bool:
         return self.stopped_at is None and self.run_since is None
+
+    def next_pending(self, fired: tuple[str, ...]) -> datetime | None:
+        """The earliest step not in `fired`, without building every step (a hot path)."""
+        best: datetime | None = None
+        cid = self.name if self.cycle == 0 else f"{self.name}#{self.cycle}"
+        for i, at in enumerate(self.warn_at):
+            if (
+                at is not None
+                and (best is None or at < best)
+                and f"{cid}:warning:0:{i}" not in fired
+            ):
+                best = at
+        chain = self.spec.chain
+        # Levels and repeats are due in order and fire in order: the first unfired is earliest.
+        for lv in chain.levels:
+            if f"{cid}:breach:{lv.level}:0" not in fired:
+                at = self.deadline + lv.after
+                return at if best is None or at < best else best
+        if chain.repeat_every is not None:
+            top = chain.levels[-1]
+            for repeat in range(1, chain.max_repeats + 1):
+                if f"{cid}:breach:{top.level}:{repeat}" not in fired:
+                    at = self.deadline + top.after + repeat * chain.repeat_every
+                    return at if best is None or at < best else best
+        return best
 
     def steps(self) -> Iterator[Step]:
         """Warnings, breach level 1 at the deadline, then the chain's later levels and repeats."""

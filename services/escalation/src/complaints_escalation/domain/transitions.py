@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from complaints_escalation.domain.calendar import CALENDAR_24X7, WorkingCalendar
@@ -89,13 +89,15 @@ def on_classified(
         category=event.category,
         department=event.department,
         title=event.complaint.title,
-        accepted_at=event.complaint.accepted_at,
+        accepted_at=event.complaint.accepted_at.astimezone(UTC),
         cluster_id=event.cluster_id,
         tier=event.complaint.customer.tier,
         cluster_size=event.cluster_size,
     )
     if before.status is not Status.AWAITING_CLASSIFICATION:
-        return _reclassified(before, classification, at=event.classified_at, policy=policy)
+        return _reclassified(
+            before, classification, at=event.classified_at.astimezone(UTC), policy=policy
+        )
     clocks = tuple(
         start_clock(
             spec, _calendar(policy, spec, classification.department), at=classification.accepted_at
@@ -130,34 +132,39 @@ def on_lifecycle(
     fact = LifecycleFact(
         event_id=event.event_id,
         action=event.action,
-        occurred_at=event.occurred_at,
+        occurred_at=event.occurred_at.astimezone(UTC),  # one tzinfo: fast comparisons
         to_department=event.to_department,
     )
     seen = (*before.seen_event_ids, fact.event_id)[-MAX_SEEN_EVENT_IDS:]
     if before.status is Status.AWAITING_CLASSIFICATION:
         after = replace(before, early_events=(*before.early_events, fact), seen_event_ids=seen)
         return Transition(_bumped(before, after), Outcome.STORED_EARLY, changed=True)
-    after, outcome = _apply(replace(before, seen_event_ids=seen), fact, policy)
     # Even a step without effect changes the state: its id is remembered for deduplication.
-    return Transition(_bumped(before, after), outcome, changed=True)
+    after, outcome = _apply(before, fact, policy, seen_event_ids=seen, version=before.version + 1)
+    return Transition(after, outcome, changed=True)
 
 
 def on_due(state: ComplaintState, *, token: int, now: datetime) -> tuple[Escalation, ...]:
     """Escalations due at `now` and not yet fired, in time order; none when the token is stale."""
+    return tuple(
+        Escalation(step=step, event=_escalated(state, clock, step, now))
+        for step, clock in due_steps(state, token=token, now=now)
+    )
+
+
+def due_steps(state: ComplaintState, *, token: int, now: datetime) -> list[tuple[Step, SlaClock]]:
+    """The steps `on_due` would fire, with their clocks, in time order (no events built)."""
     if state.version != token or state.status is Status.CLOSED:
-        return ()
-    due = sorted(
+        return []
+    return sorted(
         (
             (step, clock)
             for clock in state.clocks
             if clock.running
             for step in clock.steps()
-            if step.key not in state.fired and step.due_at <= now
+            if step.due_at <= now and step.key not in state.fired
         ),
         key=lambda pair: (pair[0].due_at, pair[0].kind is EscalationKind.BREACH, pair[0].level),
-    )
-    return tuple(
-        Escalation(step=step, event=_escalated(state, clock, step, now)) for step, clock in due
     )
 
 
@@ -182,69 +189,93 @@ def next_due(state: ComplaintState) -> datetime | None:
     if state.status is Status.CLOSED:
         return None
     pending = [
-        step.due_at
+        at
         for clock in state.clocks
-        if clock.running
-        for step in clock.steps()
-        if step.key not in state.fired
+        if clock.running and (at := clock.next_pending(state.fired)) is not None
     ]
     return min(pending, default=None)
 
 
 def _apply(
-    state: ComplaintState, fact: LifecycleFact, policy: EscalationPolicy
+    state: ComplaintState,
+    fact: LifecycleFact,
+    policy: EscalationPolicy,
+    **extra: object,
 ) -> tuple[ComplaintState, Outcome]:
+    """One lifecycle step; every change (and `extra`) goes into a single new state."""
     action, at = fact.action, fact.occurred_at
     c = state.classification
     assert c is not None  # applied only to classified complaints
-    state = replace(state, history=(*state.history, fact)[-MAX_SEEN_EVENT_IDS:])
+    changes: dict[str, object] = {
+        "history": (*state.history, fact)[-MAX_SEEN_EVENT_IDS:],
+        **extra,
+    }
+    outcome = Outcome.NO_EFFECT
     if state.status is Status.CLOSED and action is not LifecycleAction.REOPENED:
-        return state, Outcome.NO_EFFECT
-    if action is LifecycleAction.CLOSED:
-        clocks = tuple(stop_clock(k, _clock_calendar(policy, k), at=at) for k in state.clocks)
-        return replace(
-            state, status=Status.CLOSED, clocks=clocks, paused_since=None
-        ), Outcome.CLOSED
-    if action is LifecycleAction.TRANSFERRED:
-        if not fact.to_department or fact.to_department == c.department:
-            return state, Outcome.NO_EFFECT
-        moved = replace(c, department=fact.to_department)
-        after = _recomputed(state, moved, at=at, policy=policy)
-        return replace(after, transfers=state.transfers + 1), Outcome.TRANSFERRED
-    changed_clocks = []
+        pass
+    elif action is LifecycleAction.CLOSED:
+        changes["clocks"] = tuple(
+            stop_clock(k, _clock_calendar(policy, k), at=at) for k in state.clocks
+        )
+        changes.update(status=Status.CLOSED, paused_since=None)
+        outcome = Outcome.CLOSED
+    elif action is LifecycleAction.TRANSFERRED:
+        if fact.to_department and fact.to_department != c.department:
+            moved = replace(c, department=fact.to_department)
+            after = _recomputed(state, moved, at=at, policy=policy)
+            changes.update(
+                classification=after.classification,
+                clocks=after.clocks,
+                policy_version=after.policy_version,
+                transfers=state.transfers + 1,
+            )
+            outcome = Outcome.TRANSFERRED
+    elif action is LifecycleAction.REOPENED and state.status is Status.OPEN:
+        pass
+    else:
+        clocks, touched = _clocks_after(state, fact, policy, c)
+        if touched:
+            changes["clocks"] = clocks
+            outcome = Outcome.CLOCK_STOPPED
+        if action is LifecycleAction.RESOLVED:
+            changes["status"], outcome = Status.RESOLVED, Outcome.RESOLVED
+        elif action is LifecycleAction.REOPENED:
+            changes["status"], outcome = Status.OPEN, Outcome.REOPENED
+        elif action is LifecycleAction.PAUSED:
+            changes["paused_since"], outcome = state.paused_since or at, Outcome.PAUSED
+        elif action is LifecycleAction.RESUMED:
+            changes["paused_since"], outcome = None, Outcome.RESUMED
+    return replace(state, **changes), outcome  # type: ignore[arg-type]
+
+
+def _clocks_after(
+    state: ComplaintState, fact: LifecycleFact, policy: EscalationPolicy, c: Classification
+) -> tuple[tuple[SlaClock, ...], bool]:
+    action, at = fact.action, fact.occurred_at
+    clocks = []
     touched = False
     for k in state.clocks:
-        cal = _clock_calendar(policy, k)
+        spec = k.spec
         new = k
-        if action in k.spec.stop:
-            new = stop_clock(k, cal, at=at)
-        elif action in k.spec.restart and (
+        if action in spec.stop:
+            new = stop_clock(k, _clock_calendar(policy, k), at=at)
+        elif action in spec.restart and (
             k.stopped_at is not None or action is LifecycleAction.REOPENED
         ):
-            new = start_clock(k.spec, cal, at=at, cycle=k.cycle + 1)
-        elif action in k.spec.pause:
-            new = pause_clock(k, cal, at=at)
-        elif action in k.spec.resume:
-            new = resume_clock(k, cal, at=at)
-        touched = touched or new != k
-        changed_clocks.append(new)
-    names = {k.name for k in state.clocks}
-    for spec in _specs(policy, c):
-        if spec.start == action.value and spec.name not in names:
-            changed_clocks.append(start_clock(spec, _calendar(policy, spec, c.department), at=at))
-            touched = True
-    after = replace(state, clocks=tuple(changed_clocks))
-    if action is LifecycleAction.RESOLVED:
-        return replace(after, status=Status.RESOLVED), Outcome.RESOLVED
-    if action is LifecycleAction.REOPENED:
-        if state.status is Status.OPEN:
-            return state, Outcome.NO_EFFECT
-        return replace(after, status=Status.OPEN), Outcome.REOPENED
-    if action is LifecycleAction.PAUSED:
-        return replace(after, paused_since=state.paused_since or at), Outcome.PAUSED
-    if action is LifecycleAction.RESUMED:
-        return replace(after, paused_since=None), Outcome.RESUMED
-    return after, Outcome.CLOCK_STOPPED if touched else Outcome.NO_EFFECT
+            new = start_clock(spec, _clock_calendar(policy, k), at=at, cycle=k.cycle + 1)
+        elif action in spec.pause:
+            new = pause_clock(k, _clock_calendar(policy, k), at=at)
+        elif action in spec.resume:
+            new = resume_clock(k, _clock_calendar(policy, k), at=at)
+        touched = touched or new is not k
+        clocks.append(new)
+    if policy.starts_on_events:
+        names = {k.name for k in state.clocks}
+        for spec in _specs(policy, c):
+            if spec.start == action.value and spec.name not in names:
+                clocks.append(start_clock(spec, _calendar(policy, spec, c.department), at=at))
+                touched = True
+    return tuple(clocks), touched
 
 
 def _reclassified(
@@ -300,25 +331,14 @@ def _recomputed(
 
 def _specs(policy: EscalationPolicy, c: Classification) -> tuple[ClockSpec, ...]:
     """The policy's clocks for this complaint, with chain roles resolved to named owners."""
-    subject = Subject(
-        severity=c.severity,
-        scope=c.scope,
-        category=c.category,
-        department=c.department,
-        tier=c.tier,
-    )
-    return tuple(
-        replace(
-            spec,
-            chain=replace(
-                spec.chain,
-                levels=tuple(
-                    replace(lv, targets=policy.resolve_targets(lv.targets, department=c.department))
-                    for lv in spec.chain.levels
-                ),
-            ),
+    return policy.specs_for(
+        Subject(
+            severity=c.severity,
+            scope=c.scope,
+            category=c.category,
+            department=c.department,
+            tier=c.tier,
         )
-        for spec in policy.clocks_for(subject)
     )
 
 
