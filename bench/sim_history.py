@@ -1,4 +1,4 @@
-"""Generates a complaint history (classified + lifecycle events, JSON Lines) for `complaints simulate`.
+"""Generates a complaint history (classified + lifecycle JSON Lines) for `complaints simulate`.
 
     uv run python bench/sim_history.py --complaints 100000 --out /tmp/history.jsonl
 
@@ -46,8 +46,10 @@ def complaint(rng: random.Random, n: int, at: datetime) -> dict[str, Any]:
         "complaint": {
             "channel": "app",
             "channel_event_id": f"ch-{cid}",
-            "customer": {"id": f"cust-{rng.randrange(10**6)}",
-                         "tier": "vip" if rng.random() < 0.05 else "standard"},
+            "customer": {
+                "id": f"cust-{rng.randrange(10**6)}",
+                "tier": "vip" if rng.random() < 0.05 else "standard",
+            },
             "title": f"{category} problem",
             "description": "generated for the simulation benchmark",
             "occurred_at": iso,
@@ -79,7 +81,7 @@ def history(count: int, *, days: int, seed: int) -> list[tuple[datetime, str, di
         out.append((at, "classified", c))
         t, k = at, 0
 
-        def step(action: str, after: timedelta, **extra: Any) -> None:
+        def step(action: str, after: timedelta, cid: str = cid, **extra: Any) -> None:
             nonlocal t, k
             t, k = t + after, k + 1
             out.append((t, "lifecycle", lifecycle(cid, action, t, k, **extra)))
