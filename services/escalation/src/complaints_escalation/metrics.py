@@ -72,6 +72,23 @@ class EscalationMetrics:
             "States found in the table at the last rebuild (assigned partitions).",
             registry=registry,
         )
+        self.open_by_department = Gauge(
+            "complaints_escalation_open_complaints_by_department",
+            "Open complaints on this worker's partitions, by severity and department.",
+            ["severity", "department"],
+            registry=registry,
+        )
+        self.steps = Counter(
+            "complaints_escalation_steps_total",
+            "Warnings and breach steps published, by clock and kind.",
+            ["clock", "kind"],
+            registry=registry,
+        )
+        self.recovery_seconds = Gauge(
+            "complaints_escalation_recovery_seconds",
+            "Start (or revocation) to ready: table recovered and due index rebuilt.",
+            registry=registry,
+        )
         self.holiday_last_year = Gauge(
             "complaints_escalation_holiday_data_last_year",
             "Last year the national holiday data covers; later dates are refused.",
@@ -90,25 +107,45 @@ class EscalationMetrics:
 
 
 class OpenComplaints:
-    """Which complaints are open on this worker's partitions; keeps the gauge exact."""
+    """Which complaints are open on this worker's partitions; counts kept incrementally."""
 
-    def __init__(self, gauge: Gauge) -> None:
+    def __init__(self, gauge: Gauge, by_department: Gauge | None = None) -> None:
         self._gauge = gauge
-        self._open: dict[str, tuple[int, str]] = {}
+        self._by_department = by_department
+        # complaint id -> (partition, severity, department)
+        self._open: dict[str, tuple[int, str, str]] = {}
+        self._severity: Tally[str] = Tally()
+        self._pairs: Tally[tuple[str, str]] = Tally()
 
-    def update(self, *, complaint_id: str, partition: int, severity: str | None) -> None:
-        if severity is None:
-            self._open.pop(complaint_id, None)
-        else:
-            self._open[complaint_id] = (partition, severity)
-        self._publish()
+    def update(
+        self,
+        *,
+        complaint_id: str,
+        partition: int,
+        severity: str | None,
+        department: str | None = None,
+    ) -> None:
+        old = self._open.pop(complaint_id, None)
+        if old is not None:
+            self._count(old, -1)
+        if severity is not None:
+            entry = (partition, severity, department or "unknown")
+            self._open[complaint_id] = entry
+            self._count(entry, 1)
 
     def keep_only(self, partitions: Iterable[int]) -> None:
         owned = set(partitions)
-        self._open = {cid: v for cid, v in self._open.items() if v[0] in owned}
-        self._publish()
+        for cid, entry in list(self._open.items()):
+            if entry[0] not in owned:
+                del self._open[cid]
+                self._count(entry, -1)
 
-    def _publish(self) -> None:
-        counts = Tally(severity for _, severity in self._open.values())
-        for severity in Severity:
-            self._gauge.labels(severity.value).set(counts.get(severity.value, 0))
+    def _count(self, entry: tuple[int, str, str], delta: int) -> None:
+        _, severity, department = entry
+        self._severity[severity] += delta
+        self._gauge.labels(severity).set(self._severity[severity])
+        if self._by_department is not None:
+            self._pairs[(severity, department)] += delta
+            self._by_department.labels(severity, department).set(
+                self._pairs[(severity, department)]
+            )

@@ -65,7 +65,7 @@ class Handlers:
         self.policy = policy
         self.clock = clock
         self.metrics = metrics
-        self.open = OpenComplaints(metrics.open_complaints)
+        self.open = OpenComplaints(metrics.open_complaints, metrics.open_by_department)
 
     async def classified(self, value: bytes | None, headers: Headers, origin: Origin) -> None:
         self.metrics.events.labels("classified").inc()
@@ -116,6 +116,7 @@ class Handlers:
                 await self.publisher.escalated(escalation.event, now=now)
                 step = escalation.step
                 self.metrics.escalations.labels(step.kind.value, str(step.level)).inc()
+                self.metrics.steps.labels(step.clock, step.kind.value).inc()
                 self.metrics.fire_lag.observe(max(0.0, (now - step.due_at).total_seconds()))
                 log.info(
                     "escalated",
@@ -195,9 +196,12 @@ class Handlers:
             token=state.version,
         )
         c = state.classification
-        open_severity = c.severity.value if c and state.status is Status.OPEN else None
+        is_open = c is not None and state.status in (Status.OPEN, Status.RESOLVED)
         self.open.update(
-            complaint_id=state.complaint_id, partition=partition, severity=open_severity
+            complaint_id=state.complaint_id,
+            partition=partition,
+            severity=c.severity.value if c is not None and is_open else None,
+            department=c.department if c is not None else None,
         )
         self.metrics.pending_timers.set(len(self.timer.index))
 
