@@ -64,3 +64,25 @@ def test_simulate_reports_a_bad_line(tmp_path: Path) -> None:
     )
     assert result.exit_code != 0
     assert "missing" in result.output  # the path and line lead the message (wrapped by rich)
+
+
+def test_report_merges_workers() -> None:
+    from complaints_cli.report import merge
+
+    one = {
+        "complaints": 2,
+        "transfers_per_complaint": 0.5,
+        "warnings": 1,
+        "response_within_sla": {"met": 1, "breached": 1, "open": 0},
+        "resolution_within_sla": {"met": 0, "breached": 0, "open": 2},
+        "t3_closure": {"met": 2, "breached": 0, "open": 0},
+        "escalations_by_level": {"1": 1},
+        "escalations_by_department": {"payments": 1},
+        "top_common_issues": [{"category": "delivery", "complaints": 2}],
+    }
+    merged = merge([one, one])
+    assert merged["complaints"] == 4
+    assert merged["response_within_sla"]["compliance"] == 0.5
+    assert merged["transfers_per_complaint"] == 0.5
+    assert merged["escalations_by_level"] == {"1": 2}
+    assert merged["top_common_issues"] == [("delivery", 4)]
