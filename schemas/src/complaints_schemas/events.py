@@ -190,6 +190,9 @@ class ComplaintEscalated(Event):
     department: Identifier
     title: ShortText
     targets: tuple[Identifier, ...] = ()
+    cluster_size: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="Complaints in the cluster when a per-cluster step was sent."
+    )
 
 
 class NotificationDelivered(Event):

@@ -189,11 +189,32 @@ def test_reclassification_recomputes_clocks() -> None:
     assert result.state.reclassifications == 1
 
 
-def test_risk_scope_goes_to_the_risk_chain() -> None:
+def test_risk_scope_goes_to_the_risk_chain_at_once() -> None:
     state = on_classified(None, classified("E-10", scope=Scope.RISK), policy=SEEDS).state
     t0 = state.clocks[0].started_at
-    events = [e.event for e in on_due(state, token=state.version, now=t0 + 10 * MIN)]
-    assert [(e.clock, e.level, e.targets) for e in events] == [("response", 1, ("pr", "legal"))]
+    assert next_due(state) == t0
+    events = [e.event for e in on_due(state, token=state.version, now=t0)]
+    assert [(e.clock, e.level, e.targets) for e in events] == [("risk", 1, ("pr", "legal"))]
+
+
+def test_common_cluster_is_escalated_once_with_the_count() -> None:
+    ids, sizes = set(), []
+    for n, size in enumerate((3, 4, 9)):
+        event = classified(
+            f"E-13-{n}", scope=Scope.COMMON, cluster_id="cluster.delivery.1", cluster_size=size
+        )
+        state = on_classified(None, event, policy=SEEDS).state
+        t0 = state.clocks[0].started_at
+        (step,) = [
+            e.event
+            for e in on_due(state, token=state.version, now=t0)
+            if e.event.clock == "cluster"
+        ]
+        ids.add(step.escalation_id)
+        sizes.append(step.cluster_size)
+        assert step.targets == ("payments-head",)
+    assert len(ids) == 1  # one id for the cluster: the notifier alerts once
+    assert sizes == [3, 4, 9]  # each repeat carries the current count
 
 
 def test_state_with_every_clock_round_trips_through_json() -> None:

@@ -38,8 +38,8 @@ class Target:
     unit: Unit
 
     def __post_init__(self) -> None:
-        if self.amount <= 0:
-            raise ValueError("a target must be positive")
+        if self.amount < 0 or (self.amount == 0 and not self.elapsed):
+            raise ValueError("a target must be positive (0 minutes: breached at once)")
         if self.unit is Unit.WORKING_DAYS and self.amount != int(self.amount):
             raise ValueError("working days must be a whole number")
 
@@ -142,6 +142,8 @@ class ClockSpec:
     resume: frozenset[LifecycleAction] = frozenset({LifecycleAction.RESUMED})
     restart: frozenset[LifecycleAction] = frozenset()
     warnings: tuple[WarningRule, ...] = ()
+    # One escalation per cluster: its id is the cluster's, so later complaints repeat it.
+    per_cluster: bool = False
     chain: Chain = field(
         default_factory=lambda: Chain.paced(interval=timedelta(minutes=10), max_level=3)
     )
@@ -211,8 +213,6 @@ class EscalationPolicy:
     calendars: Calendars = field(default_factory=Calendars)
     # Named owners per department and role, e.g. {"payments": {"team_lead": "li.wei"}}.
     owners: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    # Risk complaints go to this chain at once (level 1 at classification).
-    risk_targets: tuple[str, ...] = ()
     _resolved: dict[Subject, tuple[ClockSpec, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -309,7 +309,6 @@ class EscalationPolicy:
             version=f"{self.version}+env",
             calendars=self.calendars,
             owners=self.owners,
-            risk_targets=self.risk_targets,
         )
 
 

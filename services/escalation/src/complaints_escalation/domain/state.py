@@ -281,6 +281,7 @@ def spec_json(spec: ClockSpec) -> dict[str, Any]:
         "pause": sorted(a.value for a in spec.pause),
         "resume": sorted(a.value for a in spec.resume),
         "restart": sorted(a.value for a in spec.restart),
+        "per_cluster": spec.per_cluster,
         "warnings": [
             [w.percent, None if w.lead is None else w.lead.total_seconds()] for w in spec.warnings
         ],
@@ -307,6 +308,7 @@ def spec_from(d: dict[str, Any]) -> ClockSpec:
         pause=frozenset(LifecycleAction(a) for a in d["pause"]),
         resume=frozenset(LifecycleAction(a) for a in d["resume"]),
         restart=frozenset(LifecycleAction(a) for a in d["restart"]),
+        per_cluster=bool(d.get("per_cluster", False)),
         warnings=tuple(
             WarningRule(percent=p, lead=None if s is None else timedelta(seconds=s))
             for p, s in d["warnings"]

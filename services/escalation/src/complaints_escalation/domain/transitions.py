@@ -363,9 +363,10 @@ def _escalated(
 ) -> ComplaintEscalated:
     c = state.classification
     assert c is not None  # an open complaint is classified
+    per_cluster = clock.spec.per_cluster and c.cluster_id is not None
     return ComplaintEscalated(
         escalation_id=escalation_id(
-            complaint_id=state.complaint_id,
+            complaint_id=c.cluster_id if per_cluster and c.cluster_id else state.complaint_id,
             clock=step.clock_id,
             kind=step.kind.value,
             level=step.level,
@@ -384,4 +385,5 @@ def _escalated(
         department=c.department,
         title=c.title,
         targets=step.targets,
+        cluster_size=c.cluster_size if per_cluster else None,
     )

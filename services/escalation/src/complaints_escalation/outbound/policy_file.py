@@ -120,7 +120,7 @@ class _Reader:
     def policy(self, data: Any, holiday_data: HolidayData | None) -> EscalationPolicy:
         root = self.mapping(data, "the file")
         self.check_keys(
-            root, "top level", {"version", "calendars", "departments", "owners", "risk", "policies"}
+            root, "top level", {"version", "calendars", "departments", "owners", "policies"}
         )
         if "version" not in root:
             raise self.fail(root, "version is required (it is recorded on every complaint)")
@@ -129,7 +129,6 @@ class _Reader:
             str(dept): {str(role): str(name) for role, name in self.mapping(m, dept, root).items()}
             for dept, m in self.mapping(root.get("owners", {}), "owners", root).items()
         }
-        risk = self.mapping(root.get("risk", {}), "risk", root)
         rules_raw = root.get("policies")
         if not isinstance(rules_raw, list) or not rules_raw:
             raise self.fail(root, "policies must be a non-empty list")
@@ -142,7 +141,6 @@ class _Reader:
             version=str(root["version"]),
             calendars=calendars,
             owners=owners,
-            risk_targets=tuple(str(t) for t in risk.get("targets", ())),
         )
 
     def calendars(self, root: _Node, holiday_data: HolidayData | None) -> Calendars:
@@ -234,6 +232,7 @@ class _Reader:
                 "restart",
                 "warnings",
                 "chain",
+                "per_cluster",
             },
         )
         if "name" not in node:
@@ -266,6 +265,7 @@ class _Reader:
                 pause=_actions(node.get("pause", [LifecycleAction.PAUSED.value])),
                 resume=_actions(node.get("resume", [LifecycleAction.RESUMED.value])),
                 restart=_actions(node.get("restart")),
+                per_cluster=bool(node.get("per_cluster", False)),
                 warnings=tuple(self.warning(w, where, node) for w in _list(node.get("warnings"))),
                 chain=self.chain(chain_node, where),
             ),
