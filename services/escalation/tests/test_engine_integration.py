@@ -51,7 +51,13 @@ def test_warning_breach_levels_in_order_and_ack_stops_the_chain(
 ) -> None:
     policy = tmp_path / "policy.yaml"
     policy.write_text(POLICY)
-    service = ServiceProcess.configure(kafka_settings, tmp_path, policy_file=str(policy))
+    # Its own consumer group and internal topics: no other test's worker shares partitions.
+    service = ServiceProcess.configure(
+        kafka_settings,
+        tmp_path,
+        policy_file=str(policy),
+        app_id=f"it-chain-{uuid.uuid4().hex[:8]}",
+    )
     try:
         service.start()
         late, acked = (f"CHAIN-{n}-{uuid.uuid4().hex[:10]}" for n in ("late", "ack"))
