@@ -103,3 +103,18 @@ def test_sla_report_for_a_period() -> None:
     assert data["resolution_within_sla"]["open"] == 3
     assert "t3_closure" in data
     assert server(store, clock, frozenset()).respond("/v1/reports/sla/bad")[0] == 400
+
+
+def test_remaining_time_metric_counts_next_steps_by_upper_bound() -> None:
+    from prometheus_client import generate_latest
+
+    from complaints_escalation.metrics import RemainingTime
+
+    registry = CollectorRegistry()
+    due = [T0 - MIN, T0 + 30 * MIN, T0 + 2 * 60 * MIN]
+    registry.register(RemainingTime(due_instants=lambda: due, now=lambda: T0))
+    text = generate_latest(registry).decode()
+    assert 'complaints_escalation_next_step_remaining{le="0.0"} 1.0' in text
+    assert 'complaints_escalation_next_step_remaining{le="900.0"} 1.0' in text
+    assert 'complaints_escalation_next_step_remaining{le="3600.0"} 2.0' in text
+    assert 'complaints_escalation_next_step_remaining{le="+Inf"} 3.0' in text

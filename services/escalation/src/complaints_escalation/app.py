@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 from complaints_escalation.inbound.agents import register_agents
 from complaints_escalation.inbound.handlers import Handlers
 from complaints_escalation.inbound.status_http import StatusServer
-from complaints_escalation.metrics import EscalationMetrics
+from complaints_escalation.metrics import EscalationMetrics, RemainingTime
 from complaints_escalation.outbound.holidays import load_chinese_holidays
 from complaints_escalation.outbound.publisher import FaustPublisher
 from complaints_escalation.outbound.state_store import TableStateStore
@@ -142,6 +142,7 @@ def build_service(
         await publisher.due(message, partition=entry.partition)
 
     timer = Timer(index=DueIndex(), clock=clock, fire=fire)
+    registry.register(RemainingTime(due_instants=timer.index.due_instants, now=clock.now))
     handlers = Handlers(
         store=TableStateStore(table),
         timer=timer,

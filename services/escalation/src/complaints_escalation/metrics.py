@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter as Tally
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from complaints_schemas.events import Severity
 
@@ -149,3 +152,38 @@ class OpenComplaints:
             self._by_department.labels(severity, department).set(
                 self._pairs[(severity, department)]
             )
+
+
+REMAINING_EDGES = (0.0, 60.0, 300.0, 900.0, 3600.0, 14400.0, 86400.0)
+
+
+class RemainingTime(Collector):
+    """Time to each open complaint's next step, counted at scrape time by upper bound."""
+
+    def __init__(
+        self, *, due_instants: Callable[[], Iterable[datetime]], now: Callable[[], datetime]
+    ) -> None:
+        self._due = due_instants
+        self._now = now
+
+    def collect(self) -> Iterator[Metric]:
+        now = self._now()
+        counts = [0] * (len(REMAINING_EDGES) + 1)
+        for due in self._due():
+            left = (due - now).total_seconds()
+            slot = next(
+                (i for i, edge in enumerate(REMAINING_EDGES) if left <= edge),
+                len(REMAINING_EDGES),
+            )
+            counts[slot] += 1
+        family = GaugeMetricFamily(
+            "complaints_escalation_next_step_remaining",
+            "Open complaints whose next warning or escalation is due within `le` seconds "
+            "(cumulative; le=0: overdue).",
+            labels=["le"],
+        )
+        running = 0
+        for edge, n in zip((*REMAINING_EDGES, float("inf")), counts, strict=True):
+            running += n
+            family.add_metric(["+Inf" if edge == float("inf") else str(edge)], running)
+        yield family
