@@ -17,7 +17,9 @@ from rich.table import Table
 from complaints_cli import broker as local_broker
 from complaints_cli.classify import classify
 from complaints_cli.demo import demo_complaints
+from complaints_cli.report import report
 from complaints_cli.send import acknowledge, load_file, send_http, send_kafka
+from complaints_cli.simulate import simulate
 from complaints_cli.sink import WebhookSink
 from complaints_cli.stack import Stack
 from complaints_kit.kafka import provision_topics
@@ -26,6 +28,8 @@ from complaints_schemas.topics import ALL_TOPICS
 
 app = typer.Typer(help="Complaint escalation pipeline: local run, demo traffic, tools.")
 app.command()(classify)
+app.command()(simulate)
+app.command()(report)
 console = Console()
 
 LOCAL_DIR = local_broker.REPO_ROOT / ".local"

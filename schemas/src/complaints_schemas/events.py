@@ -198,6 +198,9 @@ class ComplaintEscalated(Event):
     department: Identifier
     title: ShortText
     targets: tuple[Identifier, ...] = ()
+    cluster_size: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="Complaints in the cluster when a per-cluster step was sent."
+    )
 
 
 class NotificationDelivered(Event):

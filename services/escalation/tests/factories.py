@@ -25,6 +25,11 @@ def classified(
     severity: Severity = Severity.RED,
     accepted_at: datetime = T0,
     department: str = "payments",
+    category: str = "payment_failure",
+    scope: Scope = Scope.INDIVIDUAL,
+    classified_at: datetime | None = None,
+    cluster_id: str | None = None,
+    cluster_size: int | None = None,
 ) -> ComplaintClassified:
     accepted = ComplaintAccepted(
         channel=Channel.APP,
@@ -39,11 +44,13 @@ def classified(
     )
     return ComplaintClassified(
         complaint_id=complaint_id,
-        classified_at=accepted_at,
+        classified_at=classified_at or accepted_at,
         severity=severity,
-        scope=Scope.INDIVIDUAL,
-        category="payment_failure",
+        scope=scope,
+        category=category,
         department=department,
+        cluster_id=cluster_id,
+        cluster_size=cluster_size,
         fingerprint="fp-payment",
         reasons=(Reason(decision="severity", rule="payment", detail="charged"),),
         complaint=accepted,

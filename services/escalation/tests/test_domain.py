@@ -21,7 +21,9 @@ from complaints_schemas.events import EscalationKind, LifecycleAction, Severity
 
 from .factories import T0, classified, lifecycle
 
-POLICY = EscalationPolicy()  # red 10 min, yellow 30 min, green 2 h, level every 10 min, max 3
+POLICY = (
+    EscalationPolicy.response_only()
+)  # red 10 min, yellow 30 min, green 2 h, level every 10 min, max 3
 MIN = timedelta(minutes=1)
 
 
@@ -62,7 +64,7 @@ def test_response_deadline_per_severity(severity: Severity, sla: timedelta) -> N
         ([], T0 + 10 * MIN, Status.OPEN),
         ([(LifecycleAction.ACKNOWLEDGED, 5)], None, Status.OPEN),
         ([(LifecycleAction.RESPONDED, 9)], None, Status.OPEN),
-        ([(LifecycleAction.RESOLVED, 3)], None, Status.CLOSED),
+        ([(LifecycleAction.RESOLVED, 3)], None, Status.RESOLVED),
         ([(LifecycleAction.CLOSED, 3)], None, Status.CLOSED),
         ([(LifecycleAction.PAUSED, 2)], T0 + 10 * MIN, Status.OPEN),  # stored, not applied yet
         # Reopening restarts resolution (later), not the response clock that closing stopped.
@@ -70,7 +72,7 @@ def test_response_deadline_per_severity(severity: Severity, sla: timedelta) -> N
         (
             [(LifecycleAction.ACKNOWLEDGED, 2), (LifecycleAction.RESOLVED, 3)],
             None,
-            Status.CLOSED,
+            Status.RESOLVED,
         ),
     ],
 )
@@ -92,7 +94,7 @@ def test_lifecycle_after_classification(
     ("action", "expected_due", "expected_status"),
     [
         (LifecycleAction.ACKNOWLEDGED, None, Status.OPEN),
-        (LifecycleAction.RESOLVED, None, Status.CLOSED),
+        (LifecycleAction.RESOLVED, None, Status.RESOLVED),
         (LifecycleAction.PAUSED, T0 + 10 * MIN, Status.OPEN),
     ],
 )
@@ -121,7 +123,10 @@ def test_early_events_apply_in_the_order_they_happened() -> None:
     ("second", "outcome"),
     [
         (classified("C-5"), Outcome.DUPLICATE),
-        (classified("C-5", severity=Severity.GREEN), Outcome.RECLASSIFICATION_IGNORED),
+        (
+            classified("C-5", accepted_at=T0 + 5 * MIN, severity=Severity.GREEN),
+            Outcome.RECLASSIFICATION_IGNORED,
+        ),
         (classified("C-5", accepted_at=T0 + 5 * MIN), Outcome.RECLASSIFICATION_IGNORED),
     ],
 )
@@ -163,8 +168,12 @@ def test_duplicate_lifecycle_event_before_classification_kept_once() -> None:
         (POLICY, [10, 20], [[1], [2]]),
         (POLICY, [10, 20, 30, 40, 90], [[1], [2], [3], [], []]),  # max level 3
         (POLICY, [35], [[1, 2, 3]]),  # overdue after a long outage: every missed step, in order
-        (EscalationPolicy(max_level=1), [10, 20], [[1], []]),
-        (EscalationPolicy(level_interval=timedelta(minutes=5), max_level=2), [15], [[1, 2]]),
+        (EscalationPolicy.response_only(max_level=1), [10, 20], [[1], []]),
+        (
+            EscalationPolicy.response_only(level_interval=timedelta(minutes=5), max_level=2),
+            [15],
+            [[1, 2]],
+        ),
     ],
 )
 def test_breach_then_levels_up_to_max(
@@ -268,4 +277,4 @@ def test_state_round_trips_through_json(steps: list[tuple[str, LifecycleAction |
 )
 def test_invalid_policy_refused(kwargs: dict[str, object]) -> None:
     with pytest.raises(ValueError):  # noqa: PT011
-        EscalationPolicy(**kwargs)  # type: ignore[arg-type]
+        EscalationPolicy.response_only(**kwargs)  # type: ignore[arg-type]

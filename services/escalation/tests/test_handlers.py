@@ -59,7 +59,7 @@ class World:
             store=self.store,
             timer=Timer(index=DueIndex(), clock=self.clock, fire=self._unused),
             publisher=self.publisher,  # type: ignore[arg-type]
-            policy=EscalationPolicy(),
+            policy=EscalationPolicy.response_only(),
             clock=self.clock,
             metrics=EscalationMetrics(self.registry),
         )

@@ -7,10 +7,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
+from complaints_escalation.domain.calendar import CALENDAR_24X7
+from complaints_escalation.domain.policy import ClockSpec, EscalationPolicy, Subject
 from complaints_escalation.settings import EscalationSettings
-from complaints_schemas.events import Severity
+from complaints_schemas.events import Scope, Severity
+
+from .factories import T0
 
 POLICY_YAML = Path(__file__).resolve().parents[3] / "config" / "escalation" / "policy.yaml"
 
@@ -26,7 +30,7 @@ POLICY_YAML = Path(__file__).resolve().parents[3] / "config" / "escalation" / "p
 )
 def test_durations_from_env(monkeypatch: pytest.MonkeyPatch, raw: str, expected: timedelta) -> None:
     monkeypatch.setenv("ESCALATION_RESPONSE_SLA_RED", raw)
-    assert EscalationSettings().policy().response_sla[Severity.RED] == expected
+    assert response_target(EscalationSettings().policy(), Severity.RED) == expected
 
 
 @pytest.mark.parametrize("raw", ["0", "-5", "soon"])
@@ -37,17 +41,45 @@ def test_bad_durations_refused(monkeypatch: pytest.MonkeyPatch, raw: str) -> Non
 
 
 def test_defaults_match_the_documented_policy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("RESPONSE_SLA_RED", "RESPONSE_SLA_YELLOW", "RESPONSE_SLA_GREEN"):
+    for name in (
+        "RESPONSE_SLA_RED",
+        "RESPONSE_SLA_YELLOW",
+        "RESPONSE_SLA_GREEN",
+        "LEVEL_INTERVAL",
+        "MAX_LEVEL",
+        "POLICY_FILE",
+    ):
         monkeypatch.delenv(f"ESCALATION_{name}", raising=False)
     settings = EscalationSettings()
     assert settings.ops_port == 9102
-    clock = yaml.safe_load(POLICY_YAML.read_text())["policies"][0]["clocks"][0]
-    durations = TypeAdapter(timedelta)
-    documented = {
-        Severity(k): durations.validate_python(v) for k, v in clock["target_by_severity"].items()
+    assert settings.policy_path() is not None
+    policy = settings.policy()
+    assert policy.version == yaml.safe_load(POLICY_YAML.read_text())["version"]
+    # The settings' defaults are the file's default response clock: overriding changes nothing.
+    assert {s: response_target(policy, s) for s in Severity} == {
+        Severity.RED: settings.response_sla_red,
+        Severity.YELLOW: settings.response_sla_yellow,
+        Severity.GREEN: settings.response_sla_green,
     }
-    assert dict(settings.policy().response_sla) == documented
-    assert durations.validate_python(clock["escalation"]["level_interval"]) == (
-        settings.level_interval
-    )
-    assert clock["escalation"]["max_level"] == settings.max_level
+    chain = response_spec(policy, Severity.RED).chain
+    assert len(chain.levels) == settings.max_level
+    assert chain.levels[1].after - chain.levels[0].after == settings.level_interval
+
+
+def test_env_overrides_the_response_chain(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ESCALATION_LEVEL_INTERVAL", "30")
+    monkeypatch.setenv("ESCALATION_MAX_LEVEL", "2")
+    policy = EscalationSettings().policy()
+    chain = response_spec(policy, Severity.RED).chain
+    assert [lv.after for lv in chain.levels] == [timedelta(0), timedelta(seconds=30)]
+    assert [lv.targets for lv in chain.levels] == [("handler",), ("team_lead",)]
+    assert policy.version.endswith("+env")
+
+
+def response_spec(policy: EscalationPolicy, severity: Severity) -> ClockSpec:
+    subject = Subject(severity=severity, scope=Scope.INDIVIDUAL, category="x", department="x")
+    return next(s for s in policy.clocks_for(subject) if s.name == "response")
+
+
+def response_target(policy: EscalationPolicy, severity: Severity) -> timedelta:
+    return response_spec(policy, severity).target.budget(T0, CALENDAR_24X7)

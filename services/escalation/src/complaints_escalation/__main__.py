@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 import faust
-from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client import CollectorRegistry
 
 from complaints_escalation.app import build_service, due_topic_name, internal_topics
 from complaints_escalation.settings import EscalationSettings
@@ -32,19 +32,6 @@ class EscalationWorker(faust.Worker):
         )
 
 
-def holiday_data_last_year(registry: CollectorRegistry) -> int:
-    """Export the last year chinese-calendar covers: past it, working-day arithmetic fails."""
-    from chinese_calendar import constants
-
-    last = int(max(day.year for day in constants.holidays))
-    Gauge(
-        "complaints_escalation_holiday_data_last_year",
-        "Last year covered by the Chinese holiday and make-up workday data.",
-        registry=registry,
-    ).set(last)
-    return last
-
-
 def main() -> None:
     settings = EscalationSettings()
     kafka = KafkaSettings()
@@ -53,7 +40,6 @@ def main() -> None:
     registry = CollectorRegistry()
     topics = [CLASSIFIED.name, LIFECYCLE.name, due_topic_name(settings.app_id)]
     ConsumerLagCollector(kafka, group=settings.app_id, topics=topics, registry=registry)
-    holiday_data_last_year(registry)
     service = build_service(settings, kafka, registry=registry)
     worker = EscalationWorker(
         service.app,

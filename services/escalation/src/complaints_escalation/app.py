@@ -13,7 +13,9 @@ from prometheus_client import CollectorRegistry
 
 from complaints_escalation.inbound.agents import register_agents
 from complaints_escalation.inbound.handlers import Handlers
-from complaints_escalation.metrics import EscalationMetrics
+from complaints_escalation.inbound.status_http import StatusServer
+from complaints_escalation.metrics import EscalationMetrics, RemainingTime
+from complaints_escalation.outbound.holidays import load_chinese_holidays
 from complaints_escalation.outbound.publisher import FaustPublisher
 from complaints_escalation.outbound.state_store import TableStateStore
 from complaints_escalation.scheduling.due_message import DueMessage
@@ -21,7 +23,6 @@ from complaints_escalation.scheduling.index import DueEntry, DueIndex
 from complaints_escalation.scheduling.timer import Timer
 from complaints_escalation.settings import EscalationSettings
 from complaints_kit.clock import Clock, SystemClock
-from complaints_kit.ops_server import OpsServer
 from complaints_kit.settings import KafkaSettings
 from complaints_schemas.topics import (
     CLASSIFIED,
@@ -45,6 +46,7 @@ class Readiness:
     ready: bool = False
     started_at: float = field(default_factory=time.monotonic)
     first_ready_after_s: float | None = None
+    revoked_at: float | None = None
 
     def __call__(self) -> bool:
         return self.ready
@@ -53,7 +55,7 @@ class Readiness:
 class OpsService(Service):
     """Serves /metrics, /healthz, /readyz from worker start (before partitions are assigned)."""
 
-    def __init__(self, ops: OpsServer) -> None:
+    def __init__(self, ops: StatusServer) -> None:
         super().__init__()
         self.ops = ops
 
@@ -113,6 +115,13 @@ def build_service(
     clock = clock or SystemClock()
     registry = registry or CollectorRegistry()
     metrics = EscalationMetrics(registry)
+    holiday_data = load_chinese_holidays()
+    metrics.holiday_last_year.set(holiday_data.last_year)
+    policy = settings.policy(holiday_data=holiday_data)  # invalid: fails here, naming the line
+    log.info(
+        "policy loaded",
+        extra={"policy_version": policy.version, "policy_file": str(settings.policy_path())},
+    )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.app_id,
@@ -158,18 +167,26 @@ def build_service(
         await publisher.due(message, partition=entry.partition)
 
     timer = Timer(index=DueIndex(), clock=clock, fire=fire)
+    registry.register(RemainingTime(due_instants=timer.index.due_instants, now=clock.now))
     handlers = Handlers(
         store=TableStateStore(table),
         timer=timer,
         publisher=publisher,
-        policy=settings.policy(),
+        policy=policy,
         clock=clock,
         metrics=metrics,
     )
     register_agents(app, handlers=handlers, classified=classified, lifecycle=lifecycle, due=due)
     readiness = Readiness()
-    ops = OpsServer(
-        registry=registry, ready=readiness, host=settings.ops_host, port=settings.ops_port
+    ops = StatusServer(
+        registry=registry,
+        ready=readiness,
+        host=settings.ops_host,
+        port=settings.ops_port,
+        store=handlers.store,
+        owned=lambda: timer.index.partitions,
+        calendars=policy.calendars,
+        clock=clock,
     )
 
     async def run_timer() -> None:
@@ -177,6 +194,7 @@ def build_service(
 
     async def on_revoked(sender: Any, revoked: set[Any], **_: Any) -> None:
         readiness.ready = False
+        readiness.revoked_at = time.monotonic()
         handlers.revoke({tp.partition for tp in revoked if tp.topic == CLASSIFIED.name})
 
     app.task(run_timer)
@@ -190,6 +208,10 @@ def build_service(
         }
         handlers.rebuild(assigned)
         metrics.index_rebuild_seconds.set(time.monotonic() - started)
+        # Recovery: from process start (first time) or from the revocation to ready again.
+        metrics.recovery_seconds.set(
+            time.monotonic() - (readiness.revoked_at or readiness.started_at)
+        )
         readiness.ready = True
         if readiness.first_ready_after_s is None:
             readiness.first_ready_after_s = time.monotonic() - readiness.started_at

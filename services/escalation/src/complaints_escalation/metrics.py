@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter as Tally
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from complaints_schemas.events import Severity
 
+# Edges at 10, 50, 100, 250, 500 and 1000 ms (the issue's), and the foundation's longer tail.
 FIRE_LAG_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -71,6 +75,34 @@ class EscalationMetrics:
             "States found in the table at the last rebuild (assigned partitions).",
             registry=registry,
         )
+        self.open_by_department = Gauge(
+            "complaints_escalation_open_complaints_by_department",
+            "Open complaints on this worker's partitions, by severity and department.",
+            ["severity", "department"],
+            registry=registry,
+        )
+        self.steps = Counter(
+            "complaints_escalation_steps_total",
+            "Warnings and breach steps published, by clock and kind.",
+            ["clock", "kind"],
+            registry=registry,
+        )
+        self.recovery_seconds = Gauge(
+            "complaints_escalation_recovery_seconds",
+            "Start (or revocation) to ready: table recovered and due index rebuilt.",
+            registry=registry,
+        )
+        self.holiday_last_year = Gauge(
+            "complaints_escalation_holiday_data_last_year",
+            "Last year the national holiday data covers; later dates are refused.",
+            registry=registry,
+        )
+        self.calendar_errors = Counter(
+            "complaints_escalation_calendar_errors_total",
+            "Deadlines that could not be computed (e.g. a year without holiday data).",
+            ["reason"],
+            registry=registry,
+        )
         for severity in Severity:
             self.open_complaints.labels(severity.value).set(0)
         for source in ("classified", "lifecycle", "timer"):
@@ -78,25 +110,80 @@ class EscalationMetrics:
 
 
 class OpenComplaints:
-    """Which complaints are open on this worker's partitions; keeps the gauge exact."""
+    """Which complaints are open on this worker's partitions; counts kept incrementally."""
 
-    def __init__(self, gauge: Gauge) -> None:
+    def __init__(self, gauge: Gauge, by_department: Gauge | None = None) -> None:
         self._gauge = gauge
-        self._open: dict[str, tuple[int, str]] = {}
+        self._by_department = by_department
+        # complaint id -> (partition, severity, department)
+        self._open: dict[str, tuple[int, str, str]] = {}
+        self._severity: Tally[str] = Tally()
+        self._pairs: Tally[tuple[str, str]] = Tally()
 
-    def update(self, *, complaint_id: str, partition: int, severity: str | None) -> None:
-        if severity is None:
-            self._open.pop(complaint_id, None)
-        else:
-            self._open[complaint_id] = (partition, severity)
-        self._publish()
+    def update(
+        self,
+        *,
+        complaint_id: str,
+        partition: int,
+        severity: str | None,
+        department: str | None = None,
+    ) -> None:
+        old = self._open.pop(complaint_id, None)
+        if old is not None:
+            self._count(old, -1)
+        if severity is not None:
+            entry = (partition, severity, department or "unknown")
+            self._open[complaint_id] = entry
+            self._count(entry, 1)
 
     def keep_only(self, partitions: Iterable[int]) -> None:
         owned = set(partitions)
-        self._open = {cid: v for cid, v in self._open.items() if v[0] in owned}
-        self._publish()
+        for cid, entry in list(self._open.items()):
+            if entry[0] not in owned:
+                del self._open[cid]
+                self._count(entry, -1)
 
-    def _publish(self) -> None:
-        counts = Tally(severity for _, severity in self._open.values())
-        for severity in Severity:
-            self._gauge.labels(severity.value).set(counts.get(severity.value, 0))
+    def _count(self, entry: tuple[int, str, str], delta: int) -> None:
+        _, severity, department = entry
+        self._severity[severity] += delta
+        self._gauge.labels(severity).set(self._severity[severity])
+        if self._by_department is not None:
+            self._pairs[(severity, department)] += delta
+            self._by_department.labels(severity, department).set(
+                self._pairs[(severity, department)]
+            )
+
+
+REMAINING_EDGES = (0.0, 60.0, 300.0, 900.0, 3600.0, 14400.0, 86400.0)
+
+
+class RemainingTime(Collector):
+    """Time to each open complaint's next step, counted at scrape time by upper bound."""
+
+    def __init__(
+        self, *, due_instants: Callable[[], Iterable[datetime]], now: Callable[[], datetime]
+    ) -> None:
+        self._due = due_instants
+        self._now = now
+
+    def collect(self) -> Iterator[Metric]:
+        now = self._now()
+        counts = [0] * (len(REMAINING_EDGES) + 1)
+        for due in self._due():
+            left = (due - now).total_seconds()
+            slot = next(
+                (i for i, edge in enumerate(REMAINING_EDGES) if left <= edge),
+                len(REMAINING_EDGES),
+            )
+            counts[slot] += 1
+        family = GaugeMetricFamily(
+            "complaints_escalation_next_step_remaining",
+            "Open complaints whose next warning or escalation is due within `le` seconds "
+            "(cumulative; le=0: overdue).",
+            labels=["le"],
+        )
+        running = 0
+        for edge, n in zip((*REMAINING_EDGES, float("inf")), counts, strict=True):
+            running += n
+            family.add_metric(["+Inf" if edge == float("inf") else str(edge)], running)
+        yield family

@@ -9,11 +9,18 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from complaints_escalation.domain.calendar import HolidayData
 from complaints_escalation.domain.policy import EscalationPolicy
+from complaints_escalation.outbound.holidays import load_chinese_holidays
+from complaints_escalation.outbound.policy_file import load_policy
 from complaints_kit.settings import OpsSettings
 from complaints_schemas.events import Severity
 
 _DURATIONS = ("response_sla_red", "response_sla_yellow", "response_sla_green", "level_interval")
+_RESPONSE = ("response_sla_red", "response_sla_yellow", "response_sla_green")
+# The repository's policy when run from a checkout (tests, `complaints dev`, the image's /src).
+DEFAULT_POLICY_FILE = Path("config/escalation/policy.yaml")
+_REPO_POLICY_FILE = Path(__file__).resolve().parents[4] / DEFAULT_POLICY_FILE
 
 
 class EscalationSettings(OpsSettings):
@@ -29,6 +36,8 @@ class EscalationSettings(OpsSettings):
     max_level: int = Field(default=3, ge=1, le=20)
     data_dir: Path = Path(tempfile.gettempdir()) / "complaints-escalation"
     app_id: str = "complaints-escalation"
+    # Empty: config/escalation/policy.yaml from the working directory or the checkout.
+    policy_file: Path | None = None
 
     @field_validator(*_DURATIONS, mode="before")
     @classmethod
@@ -48,13 +57,32 @@ class EscalationSettings(OpsSettings):
             raise ValueError("must be a positive duration")
         return value
 
-    def policy(self) -> EscalationPolicy:
-        return EscalationPolicy(
-            response_sla={
+    def policy_path(self) -> Path | None:
+        if self.policy_file is not None:
+            return self.policy_file
+        for candidate in (DEFAULT_POLICY_FILE, _REPO_POLICY_FILE):
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def policy(self, *, holiday_data: HolidayData | None = None) -> EscalationPolicy:
+        """The policy file (validated) with the response overrides set in the environment."""
+        path = self.policy_path()
+        base = (
+            EscalationPolicy.response_only()
+            if path is None
+            else load_policy(path, holiday_data=holiday_data or load_chinese_holidays())
+        )
+        explicit = self.model_fields_set
+        response = None
+        if any(name in explicit for name in _RESPONSE):
+            response = {
                 Severity.RED: self.response_sla_red,
                 Severity.YELLOW: self.response_sla_yellow,
                 Severity.GREEN: self.response_sla_green,
-            },
-            level_interval=self.level_interval,
-            max_level=self.max_level,
+            }
+        return base.with_response_override(
+            response_sla=response,
+            level_interval=self.level_interval if "level_interval" in explicit else None,
+            max_level=self.max_level if "max_level" in explicit else None,
         )

@@ -6,59 +6,139 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
-from complaints_schemas.events import EscalationKind, LifecycleAction, Scope, Severity
+from complaints_escalation.domain.policy import (
+    Chain,
+    ClockSpec,
+    Level,
+    Target,
+    Unit,
+    WarningRule,
+)
+from complaints_schemas.events import (
+    CustomerTier,
+    EscalationKind,
+    LifecycleAction,
+    Scope,
+    Severity,
+)
 
-STATE_FORMAT = 1
+STATE_FORMAT = 2
 
 
 class Status(StrEnum):
     AWAITING_CLASSIFICATION = "awaiting_classification"
     OPEN = "open"
+    RESOLVED = "resolved"
     CLOSED = "closed"
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One escalation step of a clock: due at an instant, identified by kind, level and repeat."""
+class Step(NamedTuple):
+    """One step of a clock: due at an instant, identified by clock, cycle, kind, level, repeat."""
 
     clock: str
     kind: EscalationKind
     level: int
     repeat: int
     due_at: datetime
+    cycle: int = 0
+    targets: tuple[str, ...] = ()
+
+    @property
+    def clock_id(self) -> str:
+        """The clock's name, with the cycle after a restart (reopen) so ids stay distinct."""
+        return self.clock if self.cycle == 0 else f"{self.clock}#{self.cycle}"
 
     @property
     def key(self) -> str:
-        return f"{self.clock}:{self.kind.value}:{self.level}:{self.repeat}"
+        return f"{self.clock_id}:{self.kind}:{self.level}:{self.repeat}"
 
 
 @dataclass(frozen=True, slots=True)
 class SlaClock:
-    """A running deadline with the chain frozen at its start (policy changes do not move it)."""
+    """A clock with its policy frozen at start; `used` is the allowance spent before `run_since`.
+
+    `budget` and `used` are elapsed time for minute/hour targets and working time in the
+    clock's calendar otherwise. A paused clock has no `run_since`; its deadline is the last
+    one computed (shown, not fired).
+    """
 
     name: str
+    spec: ClockSpec
+    calendar: str
     started_at: datetime
+    budget: timedelta
     deadline: datetime
-    level_interval: timedelta
-    max_level: int
+    run_since: datetime | None
+    used: timedelta = timedelta(0)
+    cycle: int = 0
     stopped_at: datetime | None = None
+    pauses: tuple[tuple[datetime, datetime | None], ...] = ()
+    warn_at: tuple[datetime | None, ...] = ()
 
     @property
     def running(self) -> bool:
-        return self.stopped_at is None
+        return self.stopped_at is None and self.run_since is not None
+
+    @property
+    def paused(self) -> bool:
+        return self.stopped_at is None and self.run_since is None
+
+    def next_pending(self, fired: tuple[str, ...]) -> datetime | None:
+        """The earliest step not in `fired`, without building every step (a hot path)."""
+        best: datetime | None = None
+        cid = self.name if self.cycle == 0 else f"{self.name}#{self.cycle}"
+        for i, at in enumerate(self.warn_at):
+            if (
+                at is not None
+                and (best is None or at < best)
+                and f"{cid}:warning:0:{i}" not in fired
+            ):
+                best = at
+        chain = self.spec.chain
+        # Levels and repeats are due in order and fire in order: the first unfired is earliest.
+        for lv in chain.levels:
+            if f"{cid}:breach:{lv.level}:0" not in fired:
+                at = self.deadline + lv.after
+                return at if best is None or at < best else best
+        if chain.repeat_every is not None:
+            top = chain.levels[-1]
+            for repeat in range(1, chain.max_repeats + 1):
+                if f"{cid}:breach:{top.level}:{repeat}" not in fired:
+                    at = self.deadline + top.after + repeat * chain.repeat_every
+                    return at if best is None or at < best else best
+        return best
 
     def steps(self) -> Iterator[Step]:
-        """Breach level 1 at the deadline, then one level more every interval, in time order."""
-        for level in range(1, self.max_level + 1):
+        """Warnings, breach level 1 at the deadline, then the chain's later levels and repeats."""
+        for i, at in enumerate(self.warn_at):
+            if at is None:  # passed before the current run
+                continue
+            yield Step(self.name, EscalationKind.WARNING, 0, i, at, self.cycle)
+        chain = self.spec.chain
+        for lv in chain.levels:
             yield Step(
-                clock=self.name,
-                kind=EscalationKind.BREACH,
-                level=level,
-                repeat=0,
-                due_at=self.deadline + (level - 1) * self.level_interval,
+                self.name,
+                EscalationKind.BREACH,
+                lv.level,
+                0,
+                self.deadline + lv.after,
+                self.cycle,
+                lv.targets,
             )
+        top = chain.levels[-1]
+        if chain.repeat_every is not None:
+            for repeat in range(1, chain.max_repeats + 1):
+                yield Step(
+                    self.name,
+                    EscalationKind.BREACH,
+                    top.level,
+                    repeat,
+                    self.deadline + top.after + repeat * chain.repeat_every,
+                    self.cycle,
+                    top.targets,
+                )
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +160,8 @@ class Classification:
     title: str
     accepted_at: datetime
     cluster_id: str | None = None
+    tier: CustomerTier = CustomerTier.STANDARD
+    cluster_size: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +177,12 @@ class ComplaintState:
     early_events: tuple[LifecycleFact, ...] = ()
     seen_event_ids: tuple[str, ...] = ()
     paused_since: datetime | None = None
+    policy_version: str | None = None
+    # When each fired step was published (parallel to `fired`), for the ledger.
+    fired_at: tuple[datetime, ...] = ()
+    history: tuple[LifecycleFact, ...] = ()
+    transfers: int = 0
+    reclassifications: int = 0
 
     def clock(self, name: str) -> SlaClock | None:
         return next((c for c in self.clocks if c.name == name), None)
@@ -116,30 +204,19 @@ class ComplaintState:
                 "title": c.title,
                 "accepted_at": c.accepted_at.isoformat(),
                 "cluster_id": c.cluster_id,
+                "tier": c.tier.value,
+                "cluster_size": c.cluster_size,
             },
-            "clocks": [
-                {
-                    "name": k.name,
-                    "started_at": k.started_at.isoformat(),
-                    "deadline": k.deadline.isoformat(),
-                    "level_interval_s": k.level_interval.total_seconds(),
-                    "max_level": k.max_level,
-                    "stopped_at": _iso(k.stopped_at),
-                }
-                for k in self.clocks
-            ],
+            "clocks": [_clock_json(k) for k in self.clocks],
             "fired": list(self.fired),
-            "early_events": [
-                {
-                    "event_id": e.event_id,
-                    "action": e.action.value,
-                    "occurred_at": e.occurred_at.isoformat(),
-                    "to_department": e.to_department,
-                }
-                for e in self.early_events
-            ],
+            "fired_at": [t.isoformat() for t in self.fired_at],
+            "early_events": [_fact_json(e) for e in self.early_events],
+            "history": [_fact_json(e) for e in self.history],
             "seen_event_ids": list(self.seen_event_ids),
             "paused_since": _iso(self.paused_since),
+            "policy_version": self.policy_version,
+            "transfers": self.transfers,
+            "reclassifications": self.reclassifications,
         }
 
     @classmethod
@@ -159,31 +236,159 @@ class ComplaintState:
                 title=c["title"],
                 accepted_at=datetime.fromisoformat(c["accepted_at"]),
                 cluster_id=c.get("cluster_id"),
+                tier=CustomerTier(c.get("tier", CustomerTier.STANDARD.value)),
+                cluster_size=c.get("cluster_size"),
             ),
-            clocks=tuple(
-                SlaClock(
-                    name=k["name"],
-                    started_at=datetime.fromisoformat(k["started_at"]),
-                    deadline=datetime.fromisoformat(k["deadline"]),
-                    level_interval=timedelta(seconds=k["level_interval_s"]),
-                    max_level=int(k["max_level"]),
-                    stopped_at=_dt(k.get("stopped_at")),
-                )
-                for k in data["clocks"]
-            ),
+            clocks=tuple(_clock_from(k) for k in data["clocks"]),
             fired=tuple(data["fired"]),
-            early_events=tuple(
-                LifecycleFact(
-                    event_id=e["event_id"],
-                    action=LifecycleAction(e["action"]),
-                    occurred_at=datetime.fromisoformat(e["occurred_at"]),
-                    to_department=e.get("to_department"),
-                )
-                for e in data["early_events"]
-            ),
+            fired_at=tuple(datetime.fromisoformat(t) for t in data.get("fired_at", ())),
+            early_events=tuple(_fact_from(e) for e in data["early_events"]),
+            history=tuple(_fact_from(e) for e in data.get("history", ())),
             seen_event_ids=tuple(data["seen_event_ids"]),
             paused_since=_dt(data.get("paused_since")),
+            policy_version=data.get("policy_version"),
+            transfers=int(data.get("transfers", 0)),
+            reclassifications=int(data.get("reclassifications", 0)),
         )
+
+
+def _fact_json(e: LifecycleFact) -> dict[str, Any]:
+    return {
+        "event_id": e.event_id,
+        "action": e.action.value,
+        "occurred_at": e.occurred_at.isoformat(),
+        "to_department": e.to_department,
+    }
+
+
+def _fact_from(e: dict[str, Any]) -> LifecycleFact:
+    return LifecycleFact(
+        event_id=e["event_id"],
+        action=LifecycleAction(e["action"]),
+        occurred_at=datetime.fromisoformat(e["occurred_at"]),
+        to_department=e.get("to_department"),
+    )
+
+
+def spec_json(spec: ClockSpec) -> dict[str, Any]:
+    chain = spec.chain
+    return {
+        "name": spec.name,
+        "target": [spec.target.amount, spec.target.unit.value],
+        "calendar": spec.calendar,
+        "start": spec.start,
+        "stop": sorted(a.value for a in spec.stop),
+        "pause": sorted(a.value for a in spec.pause),
+        "resume": sorted(a.value for a in spec.resume),
+        "restart": sorted(a.value for a in spec.restart),
+        "per_cluster": spec.per_cluster,
+        "warnings": [
+            [w.percent, None if w.lead is None else w.lead.total_seconds()] for w in spec.warnings
+        ],
+        "chain": {
+            "levels": [
+                [lv.level, lv.after.total_seconds(), list(lv.targets)] for lv in chain.levels
+            ],
+            "repeat_every_s": None
+            if chain.repeat_every is None
+            else chain.repeat_every.total_seconds(),
+            "max_repeats": chain.max_repeats,
+        },
+    }
+
+
+def spec_from(d: dict[str, Any]) -> ClockSpec:
+    chain = d["chain"]
+    return ClockSpec(
+        name=d["name"],
+        target=Target(float(d["target"][0]), Unit(d["target"][1])),
+        calendar=d["calendar"],
+        start=d["start"],
+        stop=frozenset(LifecycleAction(a) for a in d["stop"]),
+        pause=frozenset(LifecycleAction(a) for a in d["pause"]),
+        resume=frozenset(LifecycleAction(a) for a in d["resume"]),
+        restart=frozenset(LifecycleAction(a) for a in d["restart"]),
+        per_cluster=bool(d.get("per_cluster", False)),
+        warnings=tuple(
+            WarningRule(percent=p, lead=None if s is None else timedelta(seconds=s))
+            for p, s in d["warnings"]
+        ),
+        chain=Chain(
+            levels=tuple(
+                Level(level=int(n), after=timedelta(seconds=a), targets=tuple(t))
+                for n, a, t in chain["levels"]
+            ),
+            repeat_every=None
+            if chain["repeat_every_s"] is None
+            else timedelta(seconds=chain["repeat_every_s"]),
+            max_repeats=int(chain["max_repeats"]),
+        ),
+    )
+
+
+def _clock_json(k: SlaClock) -> dict[str, Any]:
+    return {
+        "name": k.name,
+        "spec": spec_json(k.spec),
+        "calendar": k.calendar,
+        "started_at": k.started_at.isoformat(),
+        "budget_s": k.budget.total_seconds(),
+        "deadline": k.deadline.isoformat(),
+        "run_since": _iso(k.run_since),
+        "used_s": k.used.total_seconds(),
+        "cycle": k.cycle,
+        "stopped_at": _iso(k.stopped_at),
+        "pauses": [[a.isoformat(), _iso(b)] for a, b in k.pauses],
+        "warn_at": [_iso(w) for w in k.warn_at],
+    }
+
+
+def _clock_from(k: dict[str, Any]) -> SlaClock:
+    started = datetime.fromisoformat(k["started_at"])
+    deadline = datetime.fromisoformat(k["deadline"])
+    stopped = _dt(k.get("stopped_at"))
+    if "spec" not in k:  # format 1: a 24x7 response clock with a paced chain
+        spec = ClockSpec(
+            name=k["name"],
+            target=Target.of(deadline - started),
+            stop=frozenset(
+                {
+                    LifecycleAction.ACKNOWLEDGED,
+                    LifecycleAction.RESPONDED,
+                    LifecycleAction.RESOLVED,
+                    LifecycleAction.CLOSED,
+                }
+            ),
+            pause=frozenset(),
+            resume=frozenset(),
+            chain=Chain.paced(
+                interval=timedelta(seconds=k["level_interval_s"]), max_level=int(k["max_level"])
+            ),
+        )
+        return SlaClock(
+            name=k["name"],
+            spec=spec,
+            calendar=spec.calendar,
+            started_at=started,
+            budget=deadline - started,
+            deadline=deadline,
+            run_since=None if stopped else started,
+            stopped_at=stopped,
+        )
+    return SlaClock(
+        name=k["name"],
+        spec=spec_from(k["spec"]),
+        calendar=k["calendar"],
+        started_at=started,
+        budget=timedelta(seconds=k["budget_s"]),
+        deadline=deadline,
+        run_since=_dt(k.get("run_since")),
+        used=timedelta(seconds=k["used_s"]),
+        cycle=int(k["cycle"]),
+        stopped_at=stopped,
+        pauses=tuple((datetime.fromisoformat(a), _dt(b)) for a, b in k["pauses"]),
+        warn_at=tuple(_dt(w) for w in k["warn_at"]),
+    )
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
-from complaints_escalation.domain.policy import RESPONSE_CLOCK, EscalationPolicy
+from complaints_escalation.domain.calendar import CALENDAR_24X7, WorkingCalendar
+from complaints_escalation.domain.clocks import (
+    pause_clock,
+    recompute,
+    resume_clock,
+    start_clock,
+    stop_clock,
+)
+from complaints_escalation.domain.policy import (
+    CLASSIFIED_EVENT,
+    ClockSpec,
+    EscalationPolicy,
+    Subject,
+)
 from complaints_escalation.domain.state import (
     Classification,
     ComplaintState,
@@ -26,14 +39,18 @@ from complaints_schemas.events import (
 
 # Lifecycle event ids remembered per complaint for deduplication (a complaint has few steps).
 MAX_SEEN_EVENT_IDS = 256
+# Lifecycle events without a policy at hand (tests, tools) use the foundation's response clock.
+FOUNDATION_POLICY = EscalationPolicy.response_only()
 
 
 class Outcome(StrEnum):
     CLASSIFIED = "classified"
     DUPLICATE = "duplicate"
+    RECLASSIFIED = "reclassified"
     RECLASSIFICATION_IGNORED = "reclassification_ignored"
     STORED_EARLY = "stored_early"
     CLOCK_STOPPED = "clock_stopped"
+    RESOLVED = "resolved"
     CLOSED = "closed"
     REOPENED = "reopened"
     PAUSED = "paused"
@@ -64,7 +81,7 @@ def escalation_id(*, complaint_id: str, clock: str, kind: str, level: int, repea
 def on_classified(
     state: ComplaintState | None, event: ComplaintClassified, *, policy: EscalationPolicy
 ) -> Transition:
-    """Open the complaint and start its response clock; a second classification changes nothing."""
+    """Open the complaint and start its clocks; new severity, scope or category recomputes them."""
     before = state or ComplaintState(complaint_id=event.complaint_id)
     classification = Classification(
         severity=event.severity,
@@ -72,33 +89,42 @@ def on_classified(
         category=event.category,
         department=event.department,
         title=event.complaint.title,
-        accepted_at=event.complaint.accepted_at,
+        accepted_at=event.complaint.accepted_at.astimezone(UTC),
         cluster_id=event.cluster_id,
+        tier=event.complaint.customer.tier,
+        cluster_size=event.cluster_size,
     )
     if before.status is not Status.AWAITING_CLASSIFICATION:
-        same = before.classification is not None and (
-            before.classification.severity,
-            before.classification.accepted_at,
-        ) == (classification.severity, classification.accepted_at)
-        outcome = Outcome.DUPLICATE if same else Outcome.RECLASSIFICATION_IGNORED
-        return Transition(before, outcome, changed=False)
-    clock = policy.start_response_clock(
-        severity=event.severity, accepted_at=classification.accepted_at
+        return _reclassified(
+            before, classification, at=event.classified_at.astimezone(UTC), policy=policy
+        )
+    clocks = tuple(
+        start_clock(
+            spec, _calendar(policy, spec, classification.department), at=classification.accepted_at
+        )
+        for spec in _specs(policy, classification)
+        if spec.start == CLASSIFIED_EVENT
     )
     after = replace(
         before,
         status=Status.OPEN,
         classification=classification,
-        clocks=(clock,),
+        clocks=clocks,
         early_events=(),
+        policy_version=policy.version,
     )
     # Lifecycle steps that overtook the classifier apply now, in the order they happened.
     for fact in sorted(before.early_events, key=lambda f: f.occurred_at):
-        after, _ = _apply(after, fact)
+        after, _ = _apply(after, fact, policy)
     return Transition(_bumped(before, after), Outcome.CLASSIFIED, changed=True)
 
 
-def on_lifecycle(state: ComplaintState | None, event: ComplaintLifecycleEvent) -> Transition:
+def on_lifecycle(
+    state: ComplaintState | None,
+    event: ComplaintLifecycleEvent,
+    *,
+    policy: EscalationPolicy = FOUNDATION_POLICY,
+) -> Transition:
     """Apply a lifecycle step; before the classification it is kept and applied later."""
     before = state or ComplaintState(complaint_id=event.complaint_id)
     if event.event_id in before.seen_event_ids:
@@ -106,87 +132,225 @@ def on_lifecycle(state: ComplaintState | None, event: ComplaintLifecycleEvent) -
     fact = LifecycleFact(
         event_id=event.event_id,
         action=event.action,
-        occurred_at=event.occurred_at,
+        occurred_at=event.occurred_at.astimezone(UTC),  # one tzinfo: fast comparisons
         to_department=event.to_department,
     )
     seen = (*before.seen_event_ids, fact.event_id)[-MAX_SEEN_EVENT_IDS:]
     if before.status is Status.AWAITING_CLASSIFICATION:
         after = replace(before, early_events=(*before.early_events, fact), seen_event_ids=seen)
         return Transition(_bumped(before, after), Outcome.STORED_EARLY, changed=True)
-    after, outcome = _apply(replace(before, seen_event_ids=seen), fact)
     # Even a step without effect changes the state: its id is remembered for deduplication.
-    return Transition(_bumped(before, after), outcome, changed=True)
+    after, outcome = _apply(before, fact, policy, seen_event_ids=seen, version=before.version + 1)
+    return Transition(after, outcome, changed=True)
 
 
 def on_due(state: ComplaintState, *, token: int, now: datetime) -> tuple[Escalation, ...]:
-    """Escalations due at `now` and not yet fired; none when the token is stale."""
-    if state.version != token or state.status is not Status.OPEN:
-        return ()
+    """Escalations due at `now` and not yet fired, in time order; none when the token is stale."""
     return tuple(
         Escalation(step=step, event=_escalated(state, clock, step, now))
-        for clock in state.clocks
-        if clock.running
-        for step in clock.steps()
-        if step.key not in state.fired and step.due_at <= now
+        for step, clock in due_steps(state, token=token, now=now)
     )
 
 
-def record_fired(state: ComplaintState, steps: tuple[Step, ...]) -> ComplaintState:
+def due_steps(state: ComplaintState, *, token: int, now: datetime) -> list[tuple[Step, SlaClock]]:
+    """The steps `on_due` would fire, with their clocks, in time order (no events built)."""
+    if state.version != token or state.status is Status.CLOSED:
+        return []
+    return sorted(
+        (
+            (step, clock)
+            for clock in state.clocks
+            if clock.running
+            for step in clock.steps()
+            if step.due_at <= now and step.key not in state.fired
+        ),
+        key=lambda pair: (pair[0].due_at, pair[0].kind is EscalationKind.BREACH, pair[0].level),
+    )
+
+
+def record_fired(
+    state: ComplaintState, steps: tuple[Step, ...], *, at: datetime | None = None
+) -> ComplaintState:
     """Mark steps as fired (idempotent); done only after their escalations were published."""
-    new = tuple(s.key for s in steps if s.key not in state.fired)
+    new = tuple(dict.fromkeys(s.key for s in steps if s.key not in state.fired))
     if not new:
         return state
-    return replace(state, fired=(*state.fired, *new), version=state.version + 1)
+    stamp = at or max(s.due_at for s in steps)
+    return replace(
+        state,
+        fired=(*state.fired, *new),
+        fired_at=(*state.fired_at, *(stamp for _ in new)),
+        version=state.version + 1,
+    )
 
 
 def next_due(state: ComplaintState) -> datetime | None:
     """The instant of the earliest step not yet fired, or None when nothing is pending."""
-    if state.status is not Status.OPEN:
+    if state.status is Status.CLOSED:
         return None
     pending = [
-        step.due_at
+        at
         for clock in state.clocks
-        if clock.running
-        for step in clock.steps()
-        if step.key not in state.fired
+        if clock.running and (at := clock.next_pending(state.fired)) is not None
     ]
     return min(pending, default=None)
 
 
-def _apply(state: ComplaintState, fact: LifecycleFact) -> tuple[ComplaintState, Outcome]:
-    action = fact.action
-    if action in (LifecycleAction.ACKNOWLEDGED, LifecycleAction.RESPONDED):
-        clock = state.clock(RESPONSE_CLOCK)
-        if clock is None or not clock.running:
-            return state, Outcome.NO_EFFECT
-        return _with_clock(
-            state, replace(clock, stopped_at=fact.occurred_at)
-        ), Outcome.CLOCK_STOPPED
-    if action in (LifecycleAction.RESOLVED, LifecycleAction.CLOSED):
-        if state.status is Status.CLOSED:
-            return state, Outcome.NO_EFFECT
-        clocks = tuple(
-            replace(c, stopped_at=fact.occurred_at) if c.running else c for c in state.clocks
+def _apply(
+    state: ComplaintState,
+    fact: LifecycleFact,
+    policy: EscalationPolicy,
+    **extra: object,
+) -> tuple[ComplaintState, Outcome]:
+    """One lifecycle step; every change (and `extra`) goes into a single new state."""
+    action, at = fact.action, fact.occurred_at
+    c = state.classification
+    assert c is not None  # applied only to classified complaints
+    changes: dict[str, object] = {
+        "history": (*state.history, fact)[-MAX_SEEN_EVENT_IDS:],
+        **extra,
+    }
+    outcome = Outcome.NO_EFFECT
+    if state.status is Status.CLOSED and action is not LifecycleAction.REOPENED:
+        pass
+    elif action is LifecycleAction.CLOSED:
+        changes["clocks"] = tuple(
+            stop_clock(k, _clock_calendar(policy, k), at=at) for k in state.clocks
         )
-        return replace(state, status=Status.CLOSED, clocks=clocks), Outcome.CLOSED
-    if action is LifecycleAction.REOPENED:
-        if state.status is not Status.CLOSED:
-            return state, Outcome.NO_EFFECT
-        # The response clock stays stopped; the resolution clock (later) restarts here.
-        return replace(state, status=Status.OPEN), Outcome.REOPENED
-    if action is LifecycleAction.PAUSED:
-        # Stored only: the foundation's response clock is not paused (see README).
-        return replace(state, paused_since=state.paused_since or fact.occurred_at), Outcome.PAUSED
-    if action is LifecycleAction.RESUMED:
-        return replace(state, paused_since=None), Outcome.RESUMED
-    if action is LifecycleAction.TRANSFERRED and state.classification and fact.to_department:
-        moved = replace(state.classification, department=fact.to_department)
-        return replace(state, classification=moved), Outcome.TRANSFERRED
-    return state, Outcome.NO_EFFECT
+        changes.update(status=Status.CLOSED, paused_since=None)
+        outcome = Outcome.CLOSED
+    elif action is LifecycleAction.TRANSFERRED:
+        if fact.to_department and fact.to_department != c.department:
+            moved = replace(c, department=fact.to_department)
+            after = _recomputed(state, moved, at=at, policy=policy)
+            changes.update(
+                classification=after.classification,
+                clocks=after.clocks,
+                policy_version=after.policy_version,
+                transfers=state.transfers + 1,
+            )
+            outcome = Outcome.TRANSFERRED
+    elif action is LifecycleAction.REOPENED and state.status is Status.OPEN:
+        pass
+    else:
+        clocks, touched = _clocks_after(state, fact, policy, c)
+        if touched:
+            changes["clocks"] = clocks
+            outcome = Outcome.CLOCK_STOPPED
+        if action is LifecycleAction.RESOLVED:
+            changes["status"], outcome = Status.RESOLVED, Outcome.RESOLVED
+        elif action is LifecycleAction.REOPENED:
+            changes["status"], outcome = Status.OPEN, Outcome.REOPENED
+        elif action is LifecycleAction.PAUSED:
+            changes["paused_since"], outcome = state.paused_since or at, Outcome.PAUSED
+        elif action is LifecycleAction.RESUMED:
+            changes["paused_since"], outcome = None, Outcome.RESUMED
+    return replace(state, **changes), outcome  # type: ignore[arg-type]
 
 
-def _with_clock(state: ComplaintState, clock: SlaClock) -> ComplaintState:
-    return replace(state, clocks=tuple(clock if c.name == clock.name else c for c in state.clocks))
+def _clocks_after(
+    state: ComplaintState, fact: LifecycleFact, policy: EscalationPolicy, c: Classification
+) -> tuple[tuple[SlaClock, ...], bool]:
+    action, at = fact.action, fact.occurred_at
+    clocks = []
+    touched = False
+    for k in state.clocks:
+        spec = k.spec
+        new = k
+        if action in spec.stop:
+            new = stop_clock(k, _clock_calendar(policy, k), at=at)
+        elif action in spec.restart and (
+            k.stopped_at is not None or action is LifecycleAction.REOPENED
+        ):
+            new = start_clock(spec, _clock_calendar(policy, k), at=at, cycle=k.cycle + 1)
+        elif action in spec.pause:
+            new = pause_clock(k, _clock_calendar(policy, k), at=at)
+        elif action in spec.resume:
+            new = resume_clock(k, _clock_calendar(policy, k), at=at)
+        touched = touched or new is not k
+        clocks.append(new)
+    if policy.starts_on_events:
+        names = {k.name for k in state.clocks}
+        for spec in _specs(policy, c):
+            if spec.start == action.value and spec.name not in names:
+                clocks.append(start_clock(spec, _calendar(policy, spec, c.department), at=at))
+                touched = True
+    return tuple(clocks), touched
+
+
+def _reclassified(
+    state: ComplaintState, new: Classification, *, at: datetime, policy: EscalationPolicy
+) -> Transition:
+    old = state.classification
+    assert old is not None
+    if (old.severity, old.scope, old.category) == (new.severity, new.scope, new.category):
+        same = old.accepted_at == new.accepted_at
+        return Transition(
+            state, Outcome.DUPLICATE if same else Outcome.RECLASSIFICATION_IGNORED, changed=False
+        )
+    if old.accepted_at != new.accepted_at:
+        return Transition(state, Outcome.RECLASSIFICATION_IGNORED, changed=False)
+    # The department may have been transferred since: keep the current one.
+    moved = replace(
+        old,
+        severity=new.severity,
+        scope=new.scope,
+        category=new.category,
+        cluster_id=new.cluster_id or old.cluster_id,
+        cluster_size=new.cluster_size,
+    )
+    after = _recomputed(state, moved, at=max(at, old.accepted_at), policy=policy)
+    after = replace(after, reclassifications=state.reclassifications + 1)
+    return Transition(_bumped(state, after), Outcome.RECLASSIFIED, changed=True)
+
+
+def _recomputed(
+    state: ComplaintState, classification: Classification, *, at: datetime, policy: EscalationPolicy
+) -> ComplaintState:
+    """Clocks under the policy for a new classification; a clock it lacks keeps running."""
+    specs = {s.name: s for s in _specs(policy, classification)}
+    clocks = []
+    for k in state.clocks:
+        spec = specs.get(k.name, k.spec)
+        cal = _calendar(policy, spec, classification.department)
+        clocks.append(recompute(k, spec, cal, old_calendar=_clock_calendar(policy, k), now=at))
+    names = {k.name for k in state.clocks}
+    for name, spec in specs.items():
+        if (
+            name not in names
+            and spec.start == CLASSIFIED_EVENT
+            and state.status is not Status.CLOSED
+        ):
+            clocks.append(
+                start_clock(spec, _calendar(policy, spec, classification.department), at=at)
+            )
+    return replace(
+        state, classification=classification, clocks=tuple(clocks), policy_version=policy.version
+    )
+
+
+def _specs(policy: EscalationPolicy, c: Classification) -> tuple[ClockSpec, ...]:
+    """The policy's clocks for this complaint, with chain roles resolved to named owners."""
+    return policy.specs_for(
+        Subject(
+            severity=c.severity,
+            scope=c.scope,
+            category=c.category,
+            department=c.department,
+            tier=c.tier,
+        )
+    )
+
+
+def _calendar(policy: EscalationPolicy, spec: ClockSpec, department: str) -> WorkingCalendar:
+    return policy.calendar(spec, department=department)
+
+
+def _clock_calendar(policy: EscalationPolicy, clock: SlaClock) -> WorkingCalendar:
+    """The calendar a running clock was started on (by name)."""
+    if clock.spec.target.elapsed or clock.calendar == CALENDAR_24X7.name:
+        return CALENDAR_24X7
+    return policy.calendars.get(clock.calendar)
 
 
 def _bumped(before: ComplaintState, after: ComplaintState) -> ComplaintState:
@@ -199,10 +363,11 @@ def _escalated(
 ) -> ComplaintEscalated:
     c = state.classification
     assert c is not None  # an open complaint is classified
+    per_cluster = clock.spec.per_cluster and c.cluster_id is not None
     return ComplaintEscalated(
         escalation_id=escalation_id(
-            complaint_id=state.complaint_id,
-            clock=step.clock,
+            complaint_id=c.cluster_id if per_cluster and c.cluster_id else state.complaint_id,
+            clock=step.clock_id,
             kind=step.kind.value,
             level=step.level,
             repeat=step.repeat,
@@ -219,4 +384,6 @@ def _escalated(
         category=c.category,
         department=c.department,
         title=c.title,
+        targets=step.targets,
+        cluster_size=c.cluster_size if per_cluster else None,
     )

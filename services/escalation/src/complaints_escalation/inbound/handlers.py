@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import TypeVar
 
+from complaints_escalation.domain.calendar import CalendarError, HolidayDataMissing
 from complaints_escalation.domain.policy import EscalationPolicy
 from complaints_escalation.domain.state import ComplaintState, Status
 from complaints_escalation.domain.transitions import (
@@ -64,14 +65,18 @@ class Handlers:
         self.policy = policy
         self.clock = clock
         self.metrics = metrics
-        self.open = OpenComplaints(metrics.open_complaints)
+        self.open = OpenComplaints(metrics.open_complaints, metrics.open_by_department)
 
     async def classified(self, value: bytes | None, headers: Headers, origin: Origin) -> None:
         self.metrics.events.labels("classified").inc()
         event = await self._decode(ComplaintClassified, value, headers, origin)
         if event is None:
             return
-        result = on_classified(self.store.get(event.complaint_id), event, policy=self.policy)
+        try:
+            result = on_classified(self.store.get(event.complaint_id), event, policy=self.policy)
+        except CalendarError as exc:
+            self._calendar_error(exc, event.complaint_id)
+            return
         self._settle(result, origin.partition, source="classified")
 
     async def lifecycle(self, value: bytes | None, headers: Headers, origin: Origin) -> None:
@@ -79,7 +84,11 @@ class Handlers:
         event = await self._decode(ComplaintLifecycleEvent, value, headers, origin)
         if event is None:
             return
-        result = on_lifecycle(self.store.get(event.complaint_id), event)
+        try:
+            result = on_lifecycle(self.store.get(event.complaint_id), event, policy=self.policy)
+        except CalendarError as exc:
+            self._calendar_error(exc, event.complaint_id)
+            return
         self._settle(result, origin.partition, source="lifecycle")
 
     async def due(self, value: bytes | None, origin: Origin) -> None:
@@ -107,6 +116,7 @@ class Handlers:
                 await self.publisher.escalated(escalation.event, now=now)
                 step = escalation.step
                 self.metrics.escalations.labels(step.kind.value, str(step.level)).inc()
+                self.metrics.steps.labels(step.clock, step.kind.value).inc()
                 self.metrics.fire_lag.observe(max(0.0, (now - step.due_at).total_seconds()))
                 log.info(
                     "escalated",
@@ -128,7 +138,7 @@ class Handlers:
             return
         # Re-read: a lifecycle event may have changed the state while we awaited the broker.
         current = self.store.get(message.complaint_id) or state
-        after = record_fired(current, tuple(e.step for e in escalations))
+        after = record_fired(current, tuple(e.step for e in escalations), at=now)
         self.store.put(after, partition=origin.partition)
         self._reschedule(after, origin.partition)
 
@@ -154,6 +164,15 @@ class Handlers:
         self.open.keep_only(self.timer.index.partitions)
         self.timer.wake()
 
+    def _calendar_error(self, exc: CalendarError, complaint_id: str) -> None:
+        """A deadline we cannot compute is loud: an error log and a metric, never a guess."""
+        reason = "holiday_data_missing" if isinstance(exc, HolidayDataMissing) else "calendar"
+        self.metrics.calendar_errors.labels(reason).inc()
+        log.error(
+            "deadline not computable; complaint not scheduled",
+            extra={"complaint_id": complaint_id, "reason": reason, "error": str(exc)},
+        )
+
     def _settle(self, result: Transition, partition: int, *, source: str) -> None:
         self.metrics.transitions.labels(source, result.outcome.value).inc()
         log.debug(
@@ -177,9 +196,12 @@ class Handlers:
             token=state.version,
         )
         c = state.classification
-        open_severity = c.severity.value if c and state.status is Status.OPEN else None
+        is_open = c is not None and state.status in (Status.OPEN, Status.RESOLVED)
         self.open.update(
-            complaint_id=state.complaint_id, partition=partition, severity=open_severity
+            complaint_id=state.complaint_id,
+            partition=partition,
+            severity=c.severity.value if c is not None and is_open else None,
+            department=c.department if c is not None else None,
         )
         self.metrics.pending_timers.set(len(self.timer.index))
 

@@ -49,6 +49,10 @@ class DueIndex:
         heapq.heappush(self._heaps.setdefault(partition, []), entry)
         return earliest is None or due_at < earliest
 
+    def due_instants(self) -> Iterable[datetime]:
+        """Every live entry's due instant (one per complaint with a pending step)."""
+        return (entry.due_at for entry in self._live.values())
+
     def next_due(self) -> datetime | None:
         """The earliest live due instant over all partitions."""
         tops = [top.due_at for top in (self._top(p) for p in list(self._heaps)) if top is not None]
