@@ -35,13 +35,10 @@ def exposed(stack: Stack) -> dict[tuple[str, str], tuple[str, str]]:
         types = dict(re.findall(r"^# TYPE (complaints_\w+) (\w+)$", text, re.M))
         for metric, kind in types.items():
             labels: set[str] = set()
-            for sample in re.findall(
-                rf"^{metric}(?:_total|_bucket|_count|_sum|_created)?{{(.*?)}}", text, re.M
-            ):
+            for sample in re.findall(rf"^{metric}(?:_bucket|_count|_sum)?{{(.*?)}}", text, re.M):
                 labels |= set(re.findall(r'(\w+)="', sample))
             labels.discard("le")
-            shown = metric + "_total" if kind == "counter" else metric
-            found[(name, shown)] = (kind, ", ".join(sorted(labels)))
+            found[(name, metric)] = (kind, ", ".join(sorted(labels)))
     return found
 
 

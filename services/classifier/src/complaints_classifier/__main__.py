@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 import faust
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, disable_created_metrics
 
 from complaints_classifier.app import (
     build_service,
@@ -42,6 +42,8 @@ class ClassifierWorker(faust.Worker):
 
 
 def main() -> None:
+    # One series per counter: the `_created` companions double cardinality for no use here.
+    disable_created_metrics()  # type: ignore[no-untyped-call]
     settings = ClassifierSettings()
     kafka = KafkaSettings()
     configure_logging(SERVICE, level=settings.log_level, json_lines=settings.log_json)
