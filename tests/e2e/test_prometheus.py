@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +152,48 @@ def test_alert_expression_evaluates_over_existing_metrics(
         name = re.sub(r"_bucket$", "", metric)
         found = _query(prometheus, f'count({{__name__=~"{name}(_bucket)?"}})')["data"]["result"]
         assert found, f"{alert}: metric {metric} is not exposed by any service"
+
+
+def _query_range(url: str) -> Callable[[str], list[tuple[str, list[tuple[float, float]]]]]:
+    def query(expr: str) -> list[tuple[str, list[tuple[float, float]]]]:
+        end = time.time()
+        response = httpx.get(
+            f"{url}/api/v1/query_range",
+            params={
+                "query": expr.replace("$__rate_interval", "1m"),
+                "start": end - 120,
+                "end": end,
+                "step": 2,
+            },
+            timeout=10,
+        )
+        return [
+            (
+                " ".join(f"{k}={v}" for k, v in r["metric"].items()),
+                [(float(t), float(v)) for t, v in r["values"]],
+            )
+            for r in response.json()["data"]["result"]
+        ]
+
+    return query
+
+
+def test_dashboards_render_from_the_committed_json(prometheus: str, tmp_path: Path) -> None:
+    import importlib.util
+    import json
+    import os
+
+    spec = importlib.util.spec_from_file_location("render", ROOT / "deploy/grafana/render.py")
+    assert spec is not None
+    assert spec.loader is not None
+    render = importlib.util.module_from_spec(spec)
+    sys.modules["render"] = render
+    spec.loader.exec_module(render)
+    out = Path(os.environ.get("RENDER_DASHBOARDS_TO") or tmp_path)
+    out.mkdir(parents=True, exist_ok=True)
+    for path in sorted((ROOT / "deploy/grafana/dashboards").glob("*.json")):
+        dashboard = json.loads(path.read_text())
+        svg, drawn = render.render(dashboard, _query_range(prometheus))
+        panels = [p for p in dashboard["panels"] if p["type"] != "row"]
+        assert drawn == len(panels), f"{path.name}: {len(panels) - drawn} panel(s) drew nothing"
+        (out / path.with_suffix(".svg").name).write_text(svg)
