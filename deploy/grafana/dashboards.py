@@ -212,6 +212,51 @@ SLA = _dashboard(
                 stat=True,
             ),
             P(
+                "At risk: next step due within 15 min",
+                _q(('sum(complaints_escalation_next_step_remaining{le="900.0"})', "at risk")),
+                stat=True,
+            ),
+            P(
+                "T+3 closure breaches in the last 24 h",
+                _q(
+                    (
+                        'sum(increase(complaints_escalation_steps_total{clock="closure", '
+                        'kind="breach"}[24h])) or vector(0)',
+                        "T+3 breaches",
+                    ),
+                ),
+                stat=True,
+            ),
+            P(
+                "Open complaints by department",
+                _q(
+                    (
+                        "sum by (department) (complaints_escalation_open_complaints_by_department)",
+                        "{{department}}",
+                    ),
+                ),
+            ),
+            P(
+                "Top common issues: clusters opened in 24 h by category",
+                _q(
+                    (
+                        "topk(5, sum by (category) "
+                        "(increase(complaints_classifier_clusters_opened_total[24h])))",
+                        "{{category}}",
+                    ),
+                ),
+            ),
+            P(
+                "Warnings and breaches by clock",
+                _q(
+                    (
+                        per_second("complaints_escalation_steps_total", "clock, kind"),
+                        "{{clock}} {{kind}}",
+                    )
+                ),
+                "reqps",
+            ),
+            P(
                 "Open complaints by severity",
                 _q(("sum by (severity) (complaints_escalation_open_complaints)", "{{severity}}")),
             ),
