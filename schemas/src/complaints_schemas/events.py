@@ -198,6 +198,9 @@ class ComplaintEscalated(Event):
     department: Identifier
     title: ShortText
     targets: tuple[Identifier, ...] = ()
+    customer_contact: ShortText | None = Field(
+        default=None, description="The customer's phone or email, masked (138****1234)."
+    )
     cluster_size: Annotated[int, Field(ge=1)] | None = Field(
         default=None, description="Complaints in the cluster when a per-cluster step was sent."
     )

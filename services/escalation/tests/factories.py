@@ -30,11 +30,12 @@ def classified(
     classified_at: datetime | None = None,
     cluster_id: str | None = None,
     cluster_size: int | None = None,
+    customer: Customer | None = None,
 ) -> ComplaintClassified:
     accepted = ComplaintAccepted(
         channel=Channel.APP,
         channel_event_id=f"ch-{complaint_id}",
-        customer=Customer(id="cust-1"),
+        customer=customer or Customer(id="cust-1"),
         title="Payment failed twice",
         description="My card was charged but the order failed.",
         occurred_at=accepted_at,

@@ -17,7 +17,7 @@ from complaints_escalation.domain.transitions import (
     on_lifecycle,
     record_fired,
 )
-from complaints_schemas.events import EscalationKind, LifecycleAction, Severity
+from complaints_schemas.events import Customer, EscalationKind, LifecycleAction, Severity
 
 from .factories import T0, classified, lifecycle
 
@@ -278,3 +278,21 @@ def test_state_round_trips_through_json(steps: list[tuple[str, LifecycleAction |
 def test_invalid_policy_refused(kwargs: dict[str, object]) -> None:
     with pytest.raises(ValueError):  # noqa: PT011
         EscalationPolicy.response_only(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("customer", "expected"),
+    [
+        (Customer(id="c", phone="13812341234", email="li@example.com"), "138****1234"),
+        (Customer(id="c", email="li.na@example.com"), "l***@example.com"),
+        (Customer(id="c"), None),
+    ],
+)
+def test_escalation_carries_the_customer_contact_masked(
+    customer: Customer, expected: str | None
+) -> None:
+    result = on_classified(None, classified("C-9", customer=customer), policy=POLICY)
+    (breach,) = on_due(result.state, token=result.state.version, now=T0 + 10 * MIN)
+    assert breach.event.customer_contact == expected
+    restored = ComplaintState.from_json(result.state.to_json())
+    assert restored.classification == result.state.classification

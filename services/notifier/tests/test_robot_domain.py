@@ -127,6 +127,18 @@ def test_templates(language: str, format: str, expected: list[str]) -> None:
     assert "13812341234" not in text
 
 
+def test_the_contact_carried_by_the_escalation_is_shown_masked() -> None:
+    def with_contact(contact: str) -> Notification:
+        n = notification("en")
+        escalation = n.escalation.model_copy(update={"customer_contact": contact})
+        return Notification(escalation, n.route, n.context)
+
+    assert "139****5678" in render(with_contact("139****5678"), format="md")
+    text = render(with_contact("13912345678"), format="md")  # masked again if it arrives plain
+    assert "13912345678" not in text
+    assert "139****5678" in text
+
+
 def test_grouped_message_counts() -> None:
     text = render(notification("zh", folded=3), format="md")
     assert "【3条合并】" in text

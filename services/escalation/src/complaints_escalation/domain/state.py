@@ -162,6 +162,7 @@ class Classification:
     cluster_id: str | None = None
     tier: CustomerTier = CustomerTier.STANDARD
     cluster_size: int | None = None
+    customer_contact: str | None = None  # masked
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +207,7 @@ class ComplaintState:
                 "cluster_id": c.cluster_id,
                 "tier": c.tier.value,
                 "cluster_size": c.cluster_size,
+                "customer_contact": c.customer_contact,
             },
             "clocks": [_clock_json(k) for k in self.clocks],
             "fired": list(self.fired),
@@ -238,6 +240,7 @@ class ComplaintState:
                 cluster_id=c.get("cluster_id"),
                 tier=CustomerTier(c.get("tier", CustomerTier.STANDARD.value)),
                 cluster_size=c.get("cluster_size"),
+                customer_contact=c.get("customer_contact"),
             ),
             clocks=tuple(_clock_from(k) for k in data["clocks"]),
             fired=tuple(data["fired"]),

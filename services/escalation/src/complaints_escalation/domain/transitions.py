@@ -33,9 +33,11 @@ from complaints_schemas.events import (
     ComplaintClassified,
     ComplaintEscalated,
     ComplaintLifecycleEvent,
+    Customer,
     EscalationKind,
     LifecycleAction,
 )
+from complaints_schemas.pii import mask
 
 # Lifecycle event ids remembered per complaint for deduplication (a complaint has few steps).
 MAX_SEEN_EVENT_IDS = 256
@@ -78,6 +80,12 @@ def escalation_id(*, complaint_id: str, clock: str, kind: str, level: int, repea
     return "ESC-" + hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
+def masked_contact(customer: Customer) -> str | None:
+    """How owners can reach the customer, masked before it leaves this service."""
+    contact = customer.phone or customer.email
+    return mask(contact) if contact else None
+
+
 def on_classified(
     state: ComplaintState | None, event: ComplaintClassified, *, policy: EscalationPolicy
 ) -> Transition:
@@ -93,6 +101,7 @@ def on_classified(
         cluster_id=event.cluster_id,
         tier=event.complaint.customer.tier,
         cluster_size=event.cluster_size,
+        customer_contact=masked_contact(event.complaint.customer),
     )
     if before.status is not Status.AWAITING_CLASSIFICATION:
         return _reclassified(
@@ -386,4 +395,5 @@ def _escalated(
         title=c.title,
         targets=step.targets,
         cluster_size=c.cluster_size if per_cluster else None,
+        customer_contact=c.customer_contact,
     )

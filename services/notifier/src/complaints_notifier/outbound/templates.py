@@ -7,9 +7,9 @@ from typing import Literal
 
 import jinja2
 
-from complaints_kit.pii import mask
 from complaints_notifier.domain.alert_view import alert_view
 from complaints_notifier.domain.notification import Notification
+from complaints_schemas.pii import mask
 
 Format = Literal["md", "slack", "txt", "html"]
 LANGUAGES = ("zh", "en")
@@ -33,7 +33,8 @@ def render(
     language = notification.context.language
     if language not in LANGUAGES:
         language = "zh"
-    view = alert_view(notification, customer=mask(customer) if customer else None)
+    contact = customer or notification.escalation.customer_contact
+    view = alert_view(notification, customer=mask(contact) if contact else None)
     template = _ENV.get_template(f"{language}/alert.{format}.j2")
     return template.render(v=view, mention_text=mention_text).strip()
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from complaints_kit.pii import mask
+from complaints_schemas.pii import mask
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,8 @@
-"""Masking of personal data (PIPL): CN mobile numbers, ID numbers, bank cards, emails."""
+"""Masking of personal data (PIPL): CN mobile numbers, ID numbers, bank cards, emails.
+
+Part of the contract: services mask a contact before it goes on the wire, in a log line or
+in a notification, and pure domain code may use it.
+"""
 
 from __future__ import annotations
 
