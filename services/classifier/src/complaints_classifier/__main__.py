@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
 
-import faust
 from prometheus_client import CollectorRegistry, disable_created_metrics
 
 from complaints_classifier.app import (
@@ -21,24 +19,12 @@ from complaints_kit.kafka import provision_topics
 from complaints_kit.lag import ConsumerLagCollector
 from complaints_kit.logs import configure_logging
 from complaints_kit.settings import KafkaSettings
+from complaints_kit.streams import JsonLoggingWorker
 from complaints_schemas.topics import ACCEPTED, ALL_TOPICS
 
 SERVICE = "classifier"
 
 log = logging.getLogger(__name__)
-
-
-class ClassifierWorker(faust.Worker):
-    """A faust worker that keeps our structured logging (mode replaces root handlers)."""
-
-    def __init__(self, *args: Any, settings: ClassifierSettings, **kwargs: Any) -> None:
-        self._settings = settings
-        super().__init__(*args, **kwargs)
-
-    def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
-        configure_logging(
-            SERVICE, level=self._settings.log_level, json_lines=self._settings.log_json
-        )
 
 
 def main() -> None:
@@ -64,9 +50,11 @@ def main() -> None:
         kafka, group=settings.app_id, topics=[ACCEPTED.name, *stages], registry=registry
     )
     service = build_service(settings, kafka, rules=rules, registry=registry)
-    worker = ClassifierWorker(
+    worker = JsonLoggingWorker(
         service.app,
-        settings=settings,
+        service=SERVICE,
+        log_level=settings.log_level,
+        log_json=settings.log_json,
         loglevel=settings.log_level,
         quiet=True,
         redirect_stdouts=False,

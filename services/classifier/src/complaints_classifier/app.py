@@ -24,6 +24,7 @@ from complaints_classifier.settings import ClassifierSettings
 from complaints_kit.clock import Clock, SystemClock
 from complaints_kit.ops_server import OpsServer
 from complaints_kit.settings import KafkaSettings
+from complaints_kit.streams import RAW, faust_app
 from complaints_schemas.topics import (
     ACCEPTED,
     CLASSIFIED,
@@ -107,23 +108,8 @@ def build_service(
     clock = clock or SystemClock()
     registry = registry or CollectorRegistry()
     metrics = ClassifierMetrics(registry, categories=tuple(c.id for c in rules.categories))
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    app = faust.App(
-        settings.app_id,
-        broker=[f"kafka://{host}" for host in kafka.bootstrap_servers.split(",")],
-        store="memory://",
-        web_enabled=False,
-        autodiscover=False,
-        topic_partitions=COMPLAINT_PARTITIONS,
-        topic_replication_factor=1,
-        broker_session_timeout=10,
-        consumer_auto_offset_reset="earliest",
-        datadir=str(settings.data_dir),
-        key_serializer="raw",
-        value_serializer="raw",
-        stream_publish_on_commit=False,
-    )
-    raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
+    app = faust_app(settings.app_id, kafka, data_dir=settings.data_dir)
+    raw = RAW
     accepted = app.topic(ACCEPTED.name, **raw)
     # Internal: records keyed by customer id, so one worker owns each customer's history.
     by_customer = app.topic(

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
-import faust
 from prometheus_client import CollectorRegistry, disable_created_metrics
 
 from complaints_escalation.app import build_service, due_topic_name, internal_topics
@@ -14,22 +10,10 @@ from complaints_kit.kafka import provision_topics
 from complaints_kit.lag import ConsumerLagCollector
 from complaints_kit.logs import configure_logging
 from complaints_kit.settings import KafkaSettings
+from complaints_kit.streams import JsonLoggingWorker
 from complaints_schemas.topics import ALL_TOPICS, CLASSIFIED, LIFECYCLE
 
 SERVICE = "escalation"
-
-
-class EscalationWorker(faust.Worker):
-    """A faust worker that keeps our structured logging (mode replaces root handlers)."""
-
-    def __init__(self, *args: Any, settings: EscalationSettings, **kwargs: Any) -> None:
-        self._settings = settings
-        super().__init__(*args, **kwargs)
-
-    def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
-        configure_logging(
-            SERVICE, level=self._settings.log_level, json_lines=self._settings.log_json
-        )
 
 
 def main() -> None:
@@ -43,10 +27,12 @@ def main() -> None:
     topics = [CLASSIFIED.name, LIFECYCLE.name, due_topic_name(settings.app_id)]
     ConsumerLagCollector(kafka, group=settings.app_id, topics=topics, registry=registry)
     service = build_service(settings, kafka, registry=registry)
-    worker = EscalationWorker(
+    worker = JsonLoggingWorker(
         service.app,
         service.ops,
-        settings=settings,
+        service=SERVICE,
+        log_level=settings.log_level,
+        log_json=settings.log_json,
         loglevel=settings.log_level,
         quiet=True,
         redirect_stdouts=False,

@@ -24,6 +24,7 @@ from complaints_escalation.scheduling.timer import Timer
 from complaints_escalation.settings import EscalationSettings
 from complaints_kit.clock import Clock, SystemClock
 from complaints_kit.settings import KafkaSettings
+from complaints_kit.streams import RAW, faust_app
 from complaints_schemas.topics import (
     CLASSIFIED,
     COMPLAINT_PARTITIONS,
@@ -122,23 +123,8 @@ def build_service(
         "policy loaded",
         extra={"policy_version": policy.version, "policy_file": str(settings.policy_path())},
     )
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    app = faust.App(
-        settings.app_id,
-        broker=[f"kafka://{host}" for host in kafka.bootstrap_servers.split(",")],
-        store="memory://",
-        web_enabled=False,
-        autodiscover=False,
-        topic_partitions=COMPLAINT_PARTITIONS,
-        topic_replication_factor=1,
-        broker_session_timeout=10,
-        consumer_auto_offset_reset="earliest",
-        datadir=str(settings.data_dir),
-        key_serializer="raw",
-        value_serializer="raw",
-        stream_publish_on_commit=False,
-    )
-    raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
+    app = faust_app(settings.app_id, kafka, data_dir=settings.data_dir)
+    raw = RAW
     classified = app.topic(CLASSIFIED.name, **raw)
     lifecycle = app.topic(LIFECYCLE.name, **raw)
     # Internal, co-partitioned with the inputs: partition p's due records reach p's owner.

@@ -1,0 +1,56 @@
+"""What the faust services (classifier, escalation) share: the App and the worker.
+
+Imported only by services that depend on faust-streaming; the kit itself does not.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import faust
+
+from complaints_kit.logs import configure_logging
+from complaints_kit.settings import KafkaSettings
+from complaints_schemas.topics import COMPLAINT_PARTITIONS
+
+
+def faust_app(app_id: str, kafka: KafkaSettings, *, data_dir: Path) -> faust.App:
+    """A faust App on our conventions: raw bytes in and out (we decode CloudEvents
+    ourselves), co-partitioned topics, a 10 s session so a dead worker's partitions move
+    quickly, and no faust web server (each service serves its own ops endpoints)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return faust.App(
+        app_id,
+        broker=[f"kafka://{host}" for host in kafka.bootstrap_servers.split(",")],
+        store="memory://",
+        web_enabled=False,
+        autodiscover=False,
+        topic_partitions=COMPLAINT_PARTITIONS,
+        topic_replication_factor=1,
+        broker_session_timeout=10,
+        consumer_auto_offset_reset="earliest",
+        datadir=str(data_dir),
+        key_serializer="raw",
+        value_serializer="raw",
+        stream_publish_on_commit=False,
+    )
+
+
+RAW: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
+
+
+class JsonLoggingWorker(faust.Worker):
+    """A faust worker that keeps our structured logging (mode replaces the root handlers)."""
+
+    def __init__(
+        self, *args: Any, service: str, log_level: str, log_json: bool, **kwargs: Any
+    ) -> None:
+        self._service = service
+        self._log_level = log_level
+        self._log_json = log_json
+        super().__init__(*args, **kwargs)
+
+    def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+        configure_logging(self._service, level=self._log_level, json_lines=self._log_json)
