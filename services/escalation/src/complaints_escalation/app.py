@@ -141,7 +141,10 @@ def build_service(
         STATE_TABLE,
         default=None,
         partitions=COMPLAINT_PARTITIONS,
-        schema=faust.Schema(key_serializer="json", value_serializer="json"),
+        # Values are state_codec bytes (value_type=bytes makes recovery read them raw too);
+        # records written as JSON before it are still read.
+        value_type=bytes,
+        schema=faust.Schema(key_serializer="json", value_serializer="raw"),
         help="Escalation state per complaint id.",
     )
     publisher = FaustPublisher(escalated=escalated, rejected=rejected, due=due)

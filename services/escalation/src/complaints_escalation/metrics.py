@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
@@ -170,12 +171,7 @@ class RemainingTime(Collector):
         now = self._now()
         counts = [0] * (len(REMAINING_EDGES) + 1)
         for due in self._due():
-            left = (due - now).total_seconds()
-            slot = next(
-                (i for i, edge in enumerate(REMAINING_EDGES) if left <= edge),
-                len(REMAINING_EDGES),
-            )
-            counts[slot] += 1
+            counts[bisect_left(REMAINING_EDGES, (due - now).total_seconds())] += 1
         family = GaugeMetricFamily(
             "complaints_escalation_next_step_remaining",
             "Open complaints whose next warning or escalation is due within `le` seconds "

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, MutableMapping
-from typing import Any, Protocol
+from typing import Protocol
 
 from complaints_escalation.domain.state import ComplaintState
+from complaints_escalation.outbound import state_codec
+from complaints_escalation.outbound.state_codec import Summary, UnreadableState
 
 log = logging.getLogger(__name__)
 
@@ -20,42 +22,51 @@ class StateStore(Protocol):
         """Every stored state with the partition it belongs to."""
         ...
 
+    def summaries(self) -> Iterator[Summary]:
+        """What a rebuild needs of every stored state, without decoding the states."""
+        ...
+
 
 class TableStateStore:
-    """States as JSON in a table; the partition is stored alongside to rebuild per partition.
+    """States encoded by `state_codec` in a table of raw bytes.
 
     Writes must happen inside stream processing (faust sends the changelog record to the
     partition of the event being processed).
     """
 
-    def __init__(self, table: MutableMapping[str, Any]) -> None:
+    def __init__(self, table: MutableMapping[str, bytes]) -> None:
         self._table = table
 
     def get(self, complaint_id: str) -> ComplaintState | None:
-        return _load(complaint_id, self._table.get(complaint_id))
+        raw = self._table.get(complaint_id)
+        if raw is None:
+            return None
+        try:
+            return state_codec.decode(raw)[1]
+        except UnreadableState:
+            log.exception("unreadable state in the table; ignored", extra={"key": complaint_id})
+            return None
 
     def put(self, state: ComplaintState, *, partition: int) -> None:
-        self._table[state.complaint_id] = {"partition": partition, "state": state.to_json()}
+        self._table[state.complaint_id] = state_codec.encode(state, partition=partition)
 
     def entries(self) -> Iterator[tuple[int, ComplaintState]]:
         for key, raw in list(self._table.items()):
-            state = _load(key, raw)
-            if state is not None:
-                yield int(raw["partition"]), state
+            try:
+                yield state_codec.decode(raw)
+            except UnreadableState:
+                log.exception("unreadable state in the table; ignored", extra={"key": key})
 
-
-def _load(key: str, raw: Any) -> ComplaintState | None:
-    if raw is None:
-        return None
-    try:
-        return ComplaintState.from_json(raw["state"])
-    except (KeyError, TypeError, ValueError):
-        log.exception("unreadable state in the table; ignored", extra={"key": key})
-        return None
+    def summaries(self) -> Iterator[Summary]:
+        for key, raw in list(self._table.items()):
+            try:
+                yield state_codec.summary(key, raw)
+            except UnreadableState:
+                log.exception("unreadable state in the table; ignored", extra={"key": key})
 
 
 class MemoryStateStore:
-    """A dict-backed store for tests."""
+    """A dict-backed store for tests; summaries go through the real codec."""
 
     def __init__(self) -> None:
         self.data: dict[str, tuple[int, ComplaintState]] = {}
@@ -69,3 +80,7 @@ class MemoryStateStore:
 
     def entries(self) -> Iterator[tuple[int, ComplaintState]]:
         yield from list(self.data.values())
+
+    def summaries(self) -> Iterator[Summary]:
+        for cid, (partition, state) in list(self.data.items()):
+            yield state_codec.summary(cid, state_codec.encode(state, partition=partition))

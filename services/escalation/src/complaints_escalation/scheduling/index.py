@@ -49,9 +49,13 @@ class DueIndex:
         heapq.heappush(self._heaps.setdefault(partition, []), entry)
         return earliest is None or due_at < earliest
 
-    def due_instants(self) -> Iterable[datetime]:
-        """Every live entry's due instant (one per complaint with a pending step)."""
-        return (entry.due_at for entry in self._live.values())
+    def due_instants(self) -> list[datetime]:
+        """Every live entry's due instant (one per complaint with a pending step).
+
+        Safe from another thread (metrics are generated off the event loop): the entries are
+        copied in one C-level call the loop cannot interleave with.
+        """
+        return [entry.due_at for entry in list(self._live.values())]
 
     def next_due(self) -> datetime | None:
         """The earliest live due instant over all partitions."""
