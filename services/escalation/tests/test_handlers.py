@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from complaints_escalation.domain.policy import EscalationPolicy
 from complaints_escalation.inbound.handlers import Handlers, Origin
 from complaints_escalation.metrics import EscalationMetrics
 from complaints_escalation.outbound.state_store import MemoryStateStore
-from complaints_escalation.scheduling.due_message import DueMessage
+from complaints_escalation.scheduling.due_message import DueBatch, DueMessage
 from complaints_escalation.scheduling.index import DueIndex
 from complaints_escalation.scheduling.timer import Timer
 from complaints_kit.clock import FakeClock
@@ -33,20 +34,20 @@ class FakePublisher:
     def __init__(self) -> None:
         self.sent: list[ComplaintEscalated] = []
         self.dead_letters: list[ComplaintRejected] = []
-        self.due_messages: list[tuple[DueMessage, int]] = []
+        self.due_batches: list[tuple[DueBatch, int]] = []
         self.fail_next = False
 
-    async def escalated(self, event: ComplaintEscalated, *, now: object) -> None:
+    async def escalated(self, events: Sequence[ComplaintEscalated], *, now: object) -> None:
         if self.fail_next:
             self.fail_next = False
             raise ConnectionError("broker down")
-        self.sent.append(event)
+        self.sent.extend(events)
 
     async def rejected(self, event: ComplaintRejected, *, id: str) -> None:
         self.dead_letters.append(event)
 
-    async def due(self, message: DueMessage, *, partition: int) -> None:
-        self.due_messages.append((message, partition))
+    async def due(self, batch: DueBatch, *, partition: int) -> None:
+        self.due_batches.append((batch, partition))
 
 
 class World:
@@ -75,11 +76,10 @@ class World:
 
     async def fire_due(self, *, partition: int = 2) -> None:
         """What the timer and the due agent do at the current instant."""
-        for entry in self.handlers.timer.index.pop_due(self.clock.now()):
-            message = DueMessage(
-                complaint_id=entry.complaint_id, token=entry.token, due_at=entry.due_at
-            )
-            await self.handlers.due(message.to_bytes(), Origin("due", partition, 0, None))
+        entries = self.handlers.timer.index.pop_due(self.clock.now())
+        if entries:
+            batch = DueBatch(tuple(DueMessage(e.complaint_id, e.token, e.due_at) for e in entries))
+            await self.handlers.due(batch.to_bytes(), Origin("due", partition, 0, None))
 
     def metric(self, name: str, **labels: str) -> float:
         return self.registry.get_sample_value(name, labels) or 0.0
@@ -105,10 +105,10 @@ async def test_redelivered_due_message_is_dropped(world: World) -> None:
     await world.send(CLASSIFIED.name, classified("H-2"))
     state = world.store.get("H-2")
     assert state is not None
-    message = DueMessage(complaint_id="H-2", token=state.version, due_at=T0 + 10 * MIN)
+    batch = DueBatch((DueMessage("H-2", state.version, T0 + 10 * MIN),))
     world.clock.set(T0 + 10 * MIN)
     for _ in range(2):
-        await world.handlers.due(message.to_bytes(), Origin("due", 2, 0, None))
+        await world.handlers.due(batch.to_bytes(), Origin("due", 2, 0, None))
     assert len(world.publisher.sent) == 1
     assert world.metric("complaints_escalation_due_dropped_total", reason="stale") == 1
 
@@ -158,3 +158,29 @@ async def test_rebuild_restores_the_index_from_the_store(world: World) -> None:
     world.handlers.rebuild({4})
     assert world.handlers.timer.index.next_due() == T0 + 11 * MIN
     assert world.metric("complaints_escalation_open_complaints", severity="red") == 1
+
+
+async def test_a_burst_is_one_batch_and_each_complaint_escalates_once(world: World) -> None:
+    for i in range(30):
+        await world.send(CLASSIFIED.name, classified(f"B-{i}"))
+    await world.send(LIFECYCLE.name, lifecycle("B-7", LifecycleAction.ACKNOWLEDGED, at=T0))
+    world.clock.set(T0 + 10 * MIN)
+    await world.fire_due()
+    ids = [e.complaint_id for e in world.publisher.sent]
+    assert sorted(ids) == sorted(f"B-{i}" for i in range(30) if i != 7)
+    assert world.metric("complaints_escalation_events_total", source="timer") == 1
+    await world.fire_due()  # nothing new is due at the same instant
+    assert len(world.publisher.sent) == 29
+
+
+async def test_a_due_message_written_before_batches_is_still_read(world: World) -> None:
+    await world.send(CLASSIFIED.name, classified("L-1"))
+    state = world.store.get("L-1")
+    assert state is not None
+    world.clock.set(T0 + 10 * MIN)
+    single = b'{"complaint_id": "L-1", "token": %d, "due_at": "%s"}' % (
+        state.version,
+        (T0 + 10 * MIN).isoformat().encode(),
+    )
+    await world.handlers.due(single, Origin("due", 2, 0, None))
+    assert [e.complaint_id for e in world.publisher.sent] == ["L-1"]

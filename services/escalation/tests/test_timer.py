@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 
 import pytest
 
 from complaints_escalation.scheduling.index import DueEntry, DueIndex
-from complaints_escalation.scheduling.timer import RETRY_DELAY, Timer
+from complaints_escalation.scheduling.timer import MAX_BATCH, RETRY_DELAY, Timer
 from complaints_kit.clock import FakeClock
 
 from .factories import T0
@@ -27,13 +27,16 @@ class Recorder:
     def __init__(self, clock: FakeClock) -> None:
         self.clock = clock
         self.fired: list[tuple[DueEntry, object]] = []
+        self.batches: list[int] = []
         self.failures = 0
 
-    async def __call__(self, entry: DueEntry) -> None:
+    async def __call__(self, entries: Sequence[DueEntry]) -> None:
         if self.failures:
             self.failures -= 1
             raise ConnectionError("broker unavailable")
-        self.fired.append((entry, self.clock.now()))
+        assert len({e.partition for e in entries}) == 1, "a batch holds one partition"
+        self.batches.append(len(entries))
+        self.fired.extend((entry, self.clock.now()) for entry in entries)
 
     @property
     def ids(self) -> list[str]:
@@ -179,3 +182,18 @@ def test_schedule_reports_a_new_earliest(
         for cid, sec in schedules
     ]
     assert got == expected_earlier
+
+
+async def test_a_burst_fires_in_batches_per_partition(
+    timer: Timer, clock: FakeClock, recorder: Recorder
+) -> None:
+    n = 2 * MAX_BATCH + 7
+    for i in range(n):
+        timer.schedule(complaint_id=f"C{i}", partition=i % 2, due_at=T0 + S, token=1)
+    await settle()
+    clock.advance(S)
+    await settle()
+    assert len(recorder.fired) == n
+    assert len(set(recorder.ids)) == n
+    assert max(recorder.batches) == MAX_BATCH
+    assert len(recorder.batches) == 4  # two partitions, each over one batch

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ from complaints_escalation.metrics import EscalationMetrics, RemainingTime
 from complaints_escalation.outbound.holidays import load_chinese_holidays
 from complaints_escalation.outbound.publisher import FaustPublisher
 from complaints_escalation.outbound.state_store import TableStateStore
-from complaints_escalation.scheduling.due_message import DueMessage
+from complaints_escalation.scheduling.due_message import DueBatch, DueMessage
 from complaints_escalation.scheduling.index import DueEntry, DueIndex
 from complaints_escalation.scheduling.timer import Timer
 from complaints_escalation.settings import EscalationSettings
@@ -149,11 +150,9 @@ def build_service(
     )
     publisher = FaustPublisher(escalated=escalated, rejected=rejected, due=due)
 
-    async def fire(entry: DueEntry) -> None:
-        message = DueMessage(
-            complaint_id=entry.complaint_id, token=entry.token, due_at=entry.due_at
-        )
-        await publisher.due(message, partition=entry.partition)
+    async def fire(entries: Sequence[DueEntry]) -> None:
+        batch = DueBatch(tuple(DueMessage(e.complaint_id, e.token, e.due_at) for e in entries))
+        await publisher.due(batch, partition=entries[0].partition)
 
     timer = Timer(index=DueIndex(), clock=clock, fire=fire)
     registry.register(RemainingTime(due_instants=timer.index.due_instants, now=clock.now))

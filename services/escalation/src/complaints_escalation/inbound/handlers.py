@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
 
 from complaints_escalation.domain.calendar import CalendarError, HolidayDataMissing
 from complaints_escalation.domain.policy import EscalationPolicy
 from complaints_escalation.domain.state import ComplaintState, Status
 from complaints_escalation.domain.transitions import (
+    Escalation,
     Transition,
     next_due,
     on_classified,
@@ -20,7 +22,7 @@ from complaints_escalation.domain.transitions import (
 from complaints_escalation.metrics import EscalationMetrics, OpenComplaints
 from complaints_escalation.outbound.publisher import Publisher
 from complaints_escalation.outbound.state_store import StateStore
-from complaints_escalation.scheduling.due_message import DueMessage, InvalidDueMessage
+from complaints_escalation.scheduling.due_message import DueBatch, InvalidDueMessage
 from complaints_escalation.scheduling.index import DueEntry
 from complaints_escalation.scheduling.timer import RETRY_DELAY, Timer
 from complaints_kit.clock import Clock
@@ -96,52 +98,71 @@ class Handlers:
         """Fire the steps due now; publish first, record as fired after (a crash re-emits)."""
         self.metrics.events.labels("timer").inc()
         try:
-            message = DueMessage.from_bytes(value)
+            batch = DueBatch.from_bytes(value)
         except InvalidDueMessage:
             log.warning("invalid due message dropped", extra={"offset": origin.offset})
             self.metrics.due_dropped.labels("invalid").inc()
             return
-        state = self.store.get(message.complaint_id)
-        if state is None:
-            self.metrics.due_dropped.labels("unknown").inc()
-            return
         now = self.clock.now()
-        escalations = on_due(state, token=message.token, now=now)
-        if not escalations:
-            stale = state.version != message.token
-            self.metrics.due_dropped.labels("stale" if stale else "nothing_due").inc()
-            self._reschedule(state, origin.partition)
+        firing: list[tuple[ComplaintState, tuple[Escalation, ...]]] = []
+        for message in batch.items:
+            state = self.store.get(message.complaint_id)
+            if state is None:
+                self.metrics.due_dropped.labels("unknown").inc()
+                continue
+            escalations = on_due(state, token=message.token, now=now)
+            if not escalations:
+                stale = state.version != message.token
+                self.metrics.due_dropped.labels("stale" if stale else "nothing_due").inc()
+                self._reschedule(state, origin.partition)
+                continue
+            firing.append((state, escalations))
+        if not firing:
             return
         try:
-            for escalation in escalations:
-                await self.publisher.escalated(escalation.event, now=now)
-                step = escalation.step
-                self.metrics.escalations.labels(step.kind.value, str(step.level)).inc()
-                self.metrics.steps.labels(step.clock, step.kind.value).inc()
-                self.metrics.fire_lag.observe(max(0.0, (now - step.due_at).total_seconds()))
-                log.info(
-                    "escalated",
-                    extra={
-                        "complaint_id": state.complaint_id,
-                        "escalation_id": escalation.event.escalation_id,
-                        "escalation_level": step.level,
-                        "lag_s": (now - step.due_at).total_seconds(),
-                    },
-                )
-        except Exception:
-            log.exception("publishing an escalation failed; will retry")
-            self.timer.schedule(
-                complaint_id=state.complaint_id,
-                partition=origin.partition,
-                due_at=self.clock.now() + RETRY_DELAY,
-                token=state.version,
+            await self.publisher.escalated(
+                [e.event for _, escalations in firing for e in escalations], now=now
             )
+        except Exception:
+            log.exception("publishing escalations failed; will retry", extra={"n": len(firing)})
+            for state, _ in firing:
+                self.timer.schedule(
+                    complaint_id=state.complaint_id,
+                    partition=origin.partition,
+                    due_at=self.clock.now() + RETRY_DELAY,
+                    token=state.version,
+                )
             return
+        for state, escalations in firing:
+            self._fired(state, escalations, now=now, partition=origin.partition)
+
+    def _fired(
+        self,
+        state: ComplaintState,
+        escalations: tuple[Escalation, ...],
+        *,
+        now: datetime,
+        partition: int,
+    ) -> None:
+        for escalation in escalations:
+            step = escalation.step
+            self.metrics.escalations.labels(step.kind.value, str(step.level)).inc()
+            self.metrics.steps.labels(step.clock, step.kind.value).inc()
+            self.metrics.fire_lag.observe(max(0.0, (now - step.due_at).total_seconds()))
+            log.info(
+                "escalated",
+                extra={
+                    "complaint_id": state.complaint_id,
+                    "escalation_id": escalation.event.escalation_id,
+                    "escalation_level": step.level,
+                    "lag_s": (now - step.due_at).total_seconds(),
+                },
+            )
         # Re-read: a lifecycle event may have changed the state while we awaited the broker.
-        current = self.store.get(message.complaint_id) or state
+        current = self.store.get(state.complaint_id) or state
         after = record_fired(current, tuple(e.step for e in escalations), at=now)
-        self.store.put(after, partition=origin.partition)
-        self._reschedule(after, origin.partition)
+        self.store.put(after, partition=partition)
+        self._reschedule(after, partition)
 
     def rebuild(self, partitions: set[int]) -> None:
         """Rebuild the due index and open-complaint counts for these partitions from the

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
 from faust.types import TopicT
 
-from complaints_escalation.scheduling.due_message import DueMessage
+from complaints_escalation.scheduling.due_message import DueBatch
 from complaints_schemas.cloudevents import KafkaRecord, encode
 from complaints_schemas.events import ComplaintEscalated, ComplaintRejected
 
@@ -15,13 +17,13 @@ SOURCE = "/services/escalation"
 
 
 class Publisher(Protocol):
-    async def escalated(self, event: ComplaintEscalated, *, now: datetime) -> None:
-        """Publish and wait until the broker has it."""
+    async def escalated(self, events: Sequence[ComplaintEscalated], *, now: datetime) -> None:
+        """Publish them all and wait until the broker has every one."""
         ...
 
     async def rejected(self, event: ComplaintRejected, *, id: str) -> None: ...
 
-    async def due(self, message: DueMessage, *, partition: int) -> None: ...
+    async def due(self, batch: DueBatch, *, partition: int) -> None: ...
 
 
 class FaustPublisher:
@@ -30,13 +32,18 @@ class FaustPublisher:
         self._rejected = rejected
         self._due = due
 
-    async def escalated(self, event: ComplaintEscalated, *, now: datetime) -> None:
-        # The CloudEvents id is the deterministic escalation id: a re-emission is identical.
-        record = encode(event, source=SOURCE, id=event.escalation_id, time=now)
-        sent = await self._escalated.send(
-            key=record.key, value=record.value, headers=_headers(record), force=True
-        )
-        await sent
+    async def escalated(self, events: Sequence[ComplaintEscalated], *, now: datetime) -> None:
+        # Sent together, then awaited together: one broker round trip for a burst.
+        pending = []
+        for event in events:
+            # The CloudEvents id is the deterministic escalation id: a re-emission is identical.
+            record = encode(event, source=SOURCE, id=event.escalation_id, time=now)
+            pending.append(
+                await self._escalated.send(
+                    key=record.key, value=record.value, headers=_headers(record), force=True
+                )
+            )
+        await asyncio.gather(*pending)
 
     async def rejected(self, event: ComplaintRejected, *, id: str) -> None:
         record = encode(event, source=SOURCE, id=id, time=event.rejected_at)
@@ -45,10 +52,10 @@ class FaustPublisher:
         )
         await sent
 
-    async def due(self, message: DueMessage, *, partition: int) -> None:
-        # Explicit partition: the agent that owns this complaint's state must get it.
+    async def due(self, batch: DueBatch, *, partition: int) -> None:
+        # Explicit partition: the agent that owns these complaints' states must get it.
         sent = await self._due.send(
-            key=message.complaint_id.encode(), value=message.to_bytes(), partition=partition
+            key=batch.items[0].complaint_id.encode(), value=batch.to_bytes(), partition=partition
         )
         await sent
 

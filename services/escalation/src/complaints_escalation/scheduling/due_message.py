@@ -1,4 +1,8 @@
-"""The internal "due" message: the timer asks the partition's agent to fire a complaint's steps."""
+"""The internal "due" message: the timer asks a partition's agent to fire complaints' steps.
+
+One message carries every complaint of a partition that fell due together (up to a cap), so
+a burst of 10,000 deadlines costs a few dozen records, not 10,000 round trips.
+"""
 
 from __future__ import annotations
 
@@ -17,23 +21,34 @@ class DueMessage:
     token: int
     due_at: datetime
 
+
+@dataclass(frozen=True, slots=True)
+class DueBatch:
+    items: tuple[DueMessage, ...]
+
     def to_bytes(self) -> bytes:
         return json.dumps(
-            {
-                "complaint_id": self.complaint_id,
-                "token": self.token,
-                "due_at": self.due_at.isoformat(),
-            }
+            {"due": [[m.complaint_id, m.token, m.due_at.isoformat()] for m in self.items]},
+            separators=(",", ":"),
         ).encode()
 
     @classmethod
-    def from_bytes(cls, raw: bytes | None) -> DueMessage:
+    def from_bytes(cls, raw: bytes | None) -> DueBatch:
         try:
             data = json.loads(raw or b"")
+            if "due" not in data:  # one complaint, as written before batches
+                rows = [[data["complaint_id"], data["token"], data["due_at"]]]
+            else:
+                rows = data["due"]
             return cls(
-                complaint_id=str(data["complaint_id"]),
-                token=int(data["token"]),
-                due_at=datetime.fromisoformat(data["due_at"]),
+                tuple(
+                    DueMessage(
+                        complaint_id=str(cid),
+                        token=int(token),
+                        due_at=datetime.fromisoformat(due_at),
+                    )
+                    for cid, token, due_at in rows
+                )
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise InvalidDueMessage(f"not a due message: {exc}") from exc

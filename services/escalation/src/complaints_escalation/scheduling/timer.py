@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,10 +14,12 @@ from complaints_kit.clock import Clock
 
 log = logging.getLogger(__name__)
 
-Fire = Callable[[DueEntry], Awaitable[None]]
+Fire = Callable[[Sequence[DueEntry]], Awaitable[None]]
 
 # A due entry whose firing failed (broker trouble) is tried again after this delay.
 RETRY_DELAY = timedelta(seconds=1)
+# Entries of one partition fired together, in one due message.
+MAX_BATCH = 500
 
 
 class Timer:
@@ -47,28 +49,35 @@ class Timer:
         """Loop forever: fire what is due, then sleep until the next instant or a wake-up."""
         while True:
             self._wake.clear()
+            by_partition: dict[int, list[DueEntry]] = {}
             for entry in self.index.pop_due(self._clock.now()):
-                await self._fire_one(entry)
+                by_partition.setdefault(entry.partition, []).append(entry)
+            for entries in by_partition.values():
+                for start in range(0, len(entries), MAX_BATCH):
+                    await self._fire_batch(entries[start : start + MAX_BATCH])
             next_due = self.index.next_due()
             if next_due is not None and next_due <= self._clock.now():
                 continue
             await self._sleep(next_due)
 
-    async def _fire_one(self, entry: DueEntry) -> None:
+    async def _fire_batch(self, entries: Sequence[DueEntry]) -> None:
         try:
-            await self._fire(entry)
+            await self._fire(entries)
         except Exception:
             log.exception(
-                "firing a due entry failed; retrying", extra={"partition": entry.partition}
+                "firing due entries failed; retrying",
+                extra={"partition": entries[0].partition, "entries": len(entries)},
             )
-            if entry.complaint_id in self.index:
-                return  # rescheduled meanwhile: the newer entry wins
-            self.index.schedule(
-                complaint_id=entry.complaint_id,
-                partition=entry.partition,
-                due_at=self._clock.now() + RETRY_DELAY,
-                token=entry.token,
-            )
+            retry_at = self._clock.now() + RETRY_DELAY
+            for entry in entries:
+                if entry.complaint_id in self.index:
+                    continue  # rescheduled meanwhile: the newer entry wins
+                self.index.schedule(
+                    complaint_id=entry.complaint_id,
+                    partition=entry.partition,
+                    due_at=retry_at,
+                    token=entry.token,
+                )
 
     async def _sleep(self, until: datetime | None) -> None:
         waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
