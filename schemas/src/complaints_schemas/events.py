@@ -150,6 +150,9 @@ class LifecycleAction(StrEnum):
     CLOSED = "closed"
     REOPENED = "reopened"
     TRANSFERRED = "transferred"
+    # An operator's decision: the complaint's open clocks move to the policy now in force
+    # (otherwise a policy change never moves an open deadline). Not for upstream channels.
+    POLICY_REAPPLIED = "policy_reapplied"
 
 
 class ComplaintLifecycleEvent(Event):

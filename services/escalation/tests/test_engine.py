@@ -278,3 +278,37 @@ def test_invalid_policy_files_name_file_and_line(
     with pytest.raises(ValueError, match="^" + str(tmp_path).replace("/", "/")) as err:
         load_policy(path, holiday_data=None)
     assert message in str(err.value)
+
+
+def test_a_new_policy_moves_open_deadlines_only_when_an_operator_reapplies_it(
+    tmp_path: Path,
+) -> None:
+    text = POLICY_FILE.read_text(encoding="utf-8")
+    assert 'version: "seeds-2025.1"' in text
+    assert "red: 10 minutes," in text
+    newer = tmp_path / "policy.yaml"
+    newer.write_text(
+        text.replace('version: "seeds-2025.1"', 'version: "seeds-2026.1"').replace(
+            "red: 10 minutes,", "red: 20 minutes,"
+        ),
+        encoding="utf-8",
+    )
+    v2 = load_policy(newer, holiday_data=load_chinese_holidays())
+    t0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
+    state = on_classified(None, classified("E-20", accepted_at=t0), policy=SEEDS).state
+    assert deadlines(state)["response"] == t0 + 10 * MIN
+    # The service restarted with the new policy: events keep the frozen one.
+    paused = on_lifecycle(state, lifecycle("E-20", A.PAUSED, at=t0 + 2 * MIN), policy=v2).state
+    assert deadlines(paused)["response"] == t0 + 10 * MIN
+    assert paused.policy_version == "seeds-2025.1"
+    result = on_lifecycle(paused, lifecycle("E-20", A.POLICY_REAPPLIED, at=t0 + 4 * MIN), policy=v2)
+    assert result.outcome is Outcome.POLICY_REAPPLIED
+    assert deadlines(result.state)["response"] == t0 + 20 * MIN
+    assert result.state.policy_version == "seeds-2026.1"
+    assert [f.action for f in result.state.history][-1] is A.POLICY_REAPPLIED
+    assert next_due(result.state) == t0 + 20 * MIN
+    # A closed complaint keeps its record as it was.
+    closed = on_lifecycle(state, lifecycle("E-20", A.CLOSED, at=t0 + MIN), policy=SEEDS).state
+    again = on_lifecycle(closed, lifecycle("E-20", A.POLICY_REAPPLIED, at=t0 + 4 * MIN), policy=v2)
+    assert again.outcome is Outcome.NO_EFFECT
+    assert again.state.policy_version == "seeds-2025.1"

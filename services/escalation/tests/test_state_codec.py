@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from datetime import timedelta
@@ -115,3 +116,31 @@ def test_an_unreadable_record_is_a_clear_error_and_skipped_by_the_store(
 def test_the_released_dictionary_is_unchanged() -> None:
     data = resources.files(state_codec.__package__).joinpath("state_zdict_z1.txt").read_bytes()
     assert hashlib.sha256(data).hexdigest() == Z1_SHA256
+
+
+def test_the_store_decodes_a_state_once_while_the_table_holds_the_same_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    decodes: list[bytes] = []
+    real = state_codec.decode
+
+    def counting(raw: bytes) -> tuple[int, ComplaintState]:
+        decodes.append(raw)
+        return real(raw)
+
+    monkeypatch.setattr(state_codec, "decode", counting)
+    table: dict[str, bytes] = {}
+    store = TableStateStore(table, cache_size=2)
+    first = _state("C-1")
+    store.put(first, partition=0)
+    assert store.get("C-1") == first
+    assert decodes == []  # written here: known without decoding
+    restored = dataclasses.replace(first, version=first.version + 1)
+    table["C-1"] = state_codec.encode(restored, partition=0)  # e.g. from the changelog
+    assert store.get("C-1") == restored
+    assert store.get("C-1") == restored
+    assert len(decodes) == 1
+    store.put(_state("C-2"), partition=0)
+    store.put(_state("C-3"), partition=0)  # evicts C-1 (a cache of two)
+    assert store.get("C-1") == restored
+    assert len(decodes) == 2

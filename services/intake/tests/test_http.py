@@ -291,6 +291,7 @@ async def test_lifecycle_event_keeps_the_callers_event_id(
     ("body", "location"),
     [
         ({"action": "shrugged"}, "action"),
+        ({"action": "policy_reapplied"}, "action"),  # an operator's, not a channel's
         ({"action": "transferred"}, "(body)"),
         ({"action": "acknowledged", "occurred_at": "2025-03-01T09:00:00"}, "occurred_at"),
         ({"action": "acknowledged", "extra": 1}, "extra"),

@@ -58,6 +58,7 @@ class Outcome(StrEnum):
     PAUSED = "paused"
     RESUMED = "resumed"
     TRANSFERRED = "transferred"
+    POLICY_REAPPLIED = "policy_reapplied"
     NO_EFFECT = "no_effect"
 
 
@@ -239,6 +240,11 @@ def _apply(
                 transfers=state.transfers + 1,
             )
             outcome = Outcome.TRANSFERRED
+    elif action is LifecycleAction.POLICY_REAPPLIED:
+        # Time already used carries over; allowances, calendars and chains are the new ones.
+        after = _recomputed(state, c, at=at, policy=policy)
+        changes.update(clocks=after.clocks, policy_version=after.policy_version)
+        outcome = Outcome.POLICY_REAPPLIED
     elif action is LifecycleAction.REOPENED and state.status is Status.OPEN:
         pass
     else:

@@ -22,6 +22,9 @@ from complaints_escalation.domain.transitions import next_due
 FORMAT = "s1"  # header version; the dictionary version travels with it
 _ZDICT = {"z1": resources.files(__package__).joinpath("state_zdict_z1.txt").read_bytes()}
 _CURRENT_ZDICT = "z1"
+# Loading a 32 KB dictionary costs more than compressing a state: prime once, copy per use.
+_DEFLATE = zlib.compressobj(6, zdict=_ZDICT[_CURRENT_ZDICT])
+_INFLATE = {version: zlib.decompressobj(zdict=data) for version, data in _ZDICT.items()}
 
 
 class UnreadableState(ValueError):
@@ -54,7 +57,7 @@ def encode(state: ComplaintState, *, partition: int) -> bytes:
         c.department if c is not None else None,
     ]
     body = json.dumps(state.to_json(), separators=(",", ":"), ensure_ascii=False).encode()
-    deflate = zlib.compressobj(6, zdict=_ZDICT[_CURRENT_ZDICT])
+    deflate = _DEFLATE.copy()
     return (
         json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode()
         + b"\n"
@@ -95,7 +98,7 @@ def decode(raw: bytes) -> tuple[int, ComplaintState]:
         fmt, zdict, partition, *_ = json.loads(raw[:end])
         if fmt != FORMAT:
             raise UnreadableState(f"unknown state format {fmt!r}")
-        inflate = zlib.decompressobj(zdict=_ZDICT[zdict])
+        inflate = _INFLATE[zdict].copy()
         body = inflate.decompress(raw[end + 1 :]) + inflate.flush()
         return int(partition), ComplaintState.from_json(json.loads(body))
     except (ValueError, KeyError, TypeError, zlib.error) as exc:

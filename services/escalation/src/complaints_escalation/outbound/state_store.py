@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Iterator, MutableMapping
 from typing import Protocol
 
@@ -30,25 +31,45 @@ class StateStore(Protocol):
 class TableStateStore:
     """States encoded by `state_codec` in a table of raw bytes.
 
+    The states written or read last are kept decoded: a complaint is usually touched again
+    soon (the due handler re-reads after publishing; an acknowledgement follows its
+    classification), and decoding costs more than the transition. A cached state is used
+    only while the table still holds the very bytes object it was decoded from.
+
     Writes must happen inside stream processing (faust sends the changelog record to the
     partition of the event being processed).
     """
 
-    def __init__(self, table: MutableMapping[str, bytes]) -> None:
+    def __init__(self, table: MutableMapping[str, bytes], *, cache_size: int = 4096) -> None:
         self._table = table
+        self._recent: OrderedDict[str, tuple[bytes, ComplaintState]] = OrderedDict()
+        self._cache_size = cache_size
 
     def get(self, complaint_id: str) -> ComplaintState | None:
         raw = self._table.get(complaint_id)
         if raw is None:
             return None
+        hit = self._recent.get(complaint_id)
+        if hit is not None and hit[0] is raw:
+            return hit[1]
         try:
-            return state_codec.decode(raw)[1]
+            state = state_codec.decode(raw)[1]
         except UnreadableState:
             log.exception("unreadable state in the table; ignored", extra={"key": complaint_id})
             return None
+        self._remember(complaint_id, raw, state)
+        return state
 
     def put(self, state: ComplaintState, *, partition: int) -> None:
-        self._table[state.complaint_id] = state_codec.encode(state, partition=partition)
+        raw = state_codec.encode(state, partition=partition)
+        self._table[state.complaint_id] = raw
+        self._remember(state.complaint_id, raw, state)
+
+    def _remember(self, complaint_id: str, raw: bytes, state: ComplaintState) -> None:
+        self._recent[complaint_id] = (raw, state)
+        self._recent.move_to_end(complaint_id)
+        if len(self._recent) > self._cache_size:
+            self._recent.popitem(last=False)
 
     def entries(self) -> Iterator[tuple[int, ComplaintState]]:
         for key, raw in list(self._table.items()):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator
 
 from complaints_schemas.events import Identifier, LifecycleAction, LongText, ShortText
 
@@ -42,6 +42,13 @@ class LifecycleRequest(BaseModel):
     actor: ShortText | None = None
     note: LongText | None = None
     to_department: Identifier | None = None
+
+    @field_validator("action")
+    @classmethod
+    def _channel_action(cls, action: LifecycleAction) -> LifecycleAction:
+        if action is LifecycleAction.POLICY_REAPPLIED:
+            raise ValueError("policy_reapplied is an operator action (complaints reapply-policy)")
+        return action
 
 
 class LifecycleResponse(BaseModel):

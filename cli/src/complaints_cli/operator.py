@@ -1,0 +1,61 @@
+"""Operator actions on open complaints, published on complaints.lifecycle.v1 like any step."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from confluent_kafka import Producer
+
+from complaints_kit.kafka import producer_config
+from complaints_kit.settings import KafkaSettings
+from complaints_schemas import cloudevents
+from complaints_schemas.events import ComplaintLifecycleEvent, LifecycleAction
+from complaints_schemas.topics import LIFECYCLE
+
+
+def reapply_events(
+    complaint_ids: list[str], *, operator: str, note: str | None, now: datetime
+) -> list[ComplaintLifecycleEvent]:
+    """One re-apply step per complaint; the id names the instant, so a rerun is a new decision."""
+    stamp = int(now.timestamp() * 1000)
+    return [
+        ComplaintLifecycleEvent(
+            event_id=f"reapply-{cid}-{stamp}",
+            complaint_id=cid,
+            action=LifecycleAction.POLICY_REAPPLIED,
+            occurred_at=now,
+            actor=operator,
+            note=note,
+        )
+        for cid in complaint_ids
+    ]
+
+
+def publish(events: list[ComplaintLifecycleEvent], *, kafka: KafkaSettings) -> None:
+    producer = Producer(producer_config(kafka))
+    for event in events:
+        record = cloudevents.encode(
+            event, source="/operators", id=event.event_id, time=event.occurred_at
+        )
+        producer.produce(LIFECYCLE.name, key=record.key, value=record.value, headers=record.headers)
+    if producer.flush(30):
+        typer.echo(f"the broker did not take every step in 30 s ({kafka.bootstrap_servers})")
+        raise typer.Exit(1)
+
+
+def reapply_policy(
+    complaint_ids: Annotated[list[str], typer.Argument(help="Complaint ids.")],
+    operator: Annotated[str, typer.Option(help="Who decided; kept in the complaint's ledger.")],
+    note: Annotated[str | None, typer.Option(help="Why; kept in the ledger.")] = None,
+) -> None:
+    """Move open complaints' clocks to the escalation policy now in force.
+
+    A policy change never moves an open deadline by itself: each complaint keeps the policy
+    frozen when it arrived. This records the decision in each complaint's ledger and
+    recomputes its open clocks (time already used carries over; stopped clocks stay).
+    """
+    events = reapply_events(complaint_ids, operator=operator, note=note, now=datetime.now(UTC))
+    publish(events, kafka=KafkaSettings())
+    typer.echo(f"Published {len(events)} policy re-apply step(s) to {LIFECYCLE.name}.")
