@@ -111,7 +111,11 @@ class EscalationMetrics:
 
 
 class OpenComplaints:
-    """Which complaints are open on this worker's partitions; counts kept incrementally."""
+    """Which complaints are open on this worker's partitions; counts kept incrementally.
+
+    Gauges are set for the labels that changed, at `publish`: once per event, and once after
+    a rebuild of a million complaints rather than a million times.
+    """
 
     def __init__(self, gauge: Gauge, by_department: Gauge | None = None) -> None:
         self._gauge = gauge
@@ -120,6 +124,7 @@ class OpenComplaints:
         self._open: dict[str, tuple[int, str, str]] = {}
         self._severity: Tally[str] = Tally()
         self._pairs: Tally[tuple[str, str]] = Tally()
+        self._changed: set[tuple[str, str]] = set()
 
     def update(
         self,
@@ -128,6 +133,7 @@ class OpenComplaints:
         partition: int,
         severity: str | None,
         department: str | None = None,
+        publish: bool = True,
     ) -> None:
         old = self._open.pop(complaint_id, None)
         if old is not None:
@@ -136,6 +142,8 @@ class OpenComplaints:
             entry = (partition, severity, department or "unknown")
             self._open[complaint_id] = entry
             self._count(entry, 1)
+        if publish:
+            self.publish()
 
     def keep_only(self, partitions: Iterable[int]) -> None:
         owned = set(partitions)
@@ -143,16 +151,22 @@ class OpenComplaints:
             if entry[0] not in owned:
                 del self._open[cid]
                 self._count(entry, -1)
+        self.publish()
+
+    def publish(self) -> None:
+        for severity, department in self._changed:
+            self._gauge.labels(severity).set(self._severity[severity])
+            if self._by_department is not None:
+                self._by_department.labels(severity, department).set(
+                    self._pairs[(severity, department)]
+                )
+        self._changed.clear()
 
     def _count(self, entry: tuple[int, str, str], delta: int) -> None:
         _, severity, department = entry
         self._severity[severity] += delta
-        self._gauge.labels(severity).set(self._severity[severity])
-        if self._by_department is not None:
-            self._pairs[(severity, department)] += delta
-            self._by_department.labels(severity, department).set(
-                self._pairs[(severity, department)]
-            )
+        self._pairs[(severity, department)] += delta
+        self._changed.add((severity, department))
 
 
 REMAINING_EDGES = (0.0, 60.0, 300.0, 900.0, 3600.0, 14400.0, 86400.0)

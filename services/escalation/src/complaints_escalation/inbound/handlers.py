@@ -185,7 +185,9 @@ class Handlers:
                 partition=s.partition,
                 severity=s.severity,
                 department=s.department,
+                publish=False,
             )
+        self.open.publish()
         for partition, due in entries.items():
             index.rebuild(partition, due)
         self.metrics.recovered_states.set(recovered)

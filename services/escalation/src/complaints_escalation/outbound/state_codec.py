@@ -11,6 +11,7 @@ gets a new version and the old stays readable.
 from __future__ import annotations
 
 import json
+import sys
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -83,8 +84,9 @@ def summary(complaint_id: str, raw: bytes) -> Summary:
         partition=int(partition),
         due_at=None if due_ms is None else datetime.fromtimestamp(due_ms / 1000, UTC),
         token=int(token),
-        severity=severity,
-        department=department,
+        # Interned: a million open complaints share a handful of these strings.
+        severity=None if severity is None else sys.intern(severity),
+        department=None if department is None else sys.intern(department),
     )
 
 

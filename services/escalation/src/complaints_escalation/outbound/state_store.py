@@ -79,7 +79,8 @@ class TableStateStore:
                 log.exception("unreadable state in the table; ignored", extra={"key": key})
 
     def summaries(self) -> Iterator[Summary]:
-        for key, raw in list(self._table.items()):
+        # No copy of a million items: the rebuild reads them without yielding to the loop.
+        for key, raw in self._table.items():
             try:
                 yield state_codec.summary(key, raw)
             except UnreadableState:
