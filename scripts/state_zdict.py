@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from complaints_escalation.domain.transitions import on_classified
+from complaints_escalation.outbound import state_codec
 from complaints_escalation.outbound.holidays import load_chinese_holidays
 from complaints_escalation.outbound.policy_file import load_policy
 from complaints_schemas.events import ComplaintClassified
@@ -68,9 +69,10 @@ def main(policy_path: str, version: str) -> None:
                 },
             }
         )
-        state = on_classified(None, event, policy=policy).state.to_json()
-        for clock in state.pop("clocks"):
-            pieces[json.dumps(clock["spec"], separators=(",", ":"), ensure_ascii=False)] += 1
+        state = json.loads(state_codec.body_json(on_classified(None, event, policy=policy).state))
+        for clock in state["clocks"]:
+            # As it appears in the body: a JSON string holding the spec's JSON text.
+            pieces[json.dumps(clock.pop("spec"), ensure_ascii=False)] += 1
         pieces[json.dumps(state, separators=(",", ":"), ensure_ascii=False)] += 1
     ordered = [p for p, _ in sorted(pieces.items(), key=lambda kv: (kv[1], kv[0]))]
     data = "".join(ordered).encode()[-LIMIT:]

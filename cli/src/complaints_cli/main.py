@@ -66,6 +66,8 @@ def dev(
 ) -> None:
     """Run everything locally: broker, topics, the four services, a webhook sink, demo traffic."""
     workdir = LOCAL_DIR / "dev"
+    if fresh:  # escalation keeps its states on local disk, next to the broker's data
+        shutil.rmtree(workdir / "data", ignore_errors=True)
     existing = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     kafka = None
     if existing:

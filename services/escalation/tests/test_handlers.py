@@ -184,3 +184,28 @@ async def test_a_due_message_written_before_batches_is_still_read(world: World) 
     )
     await world.handlers.due(single, Origin("due", 2, 0, None))
     assert [e.complaint_id for e in world.publisher.sent] == ["L-1"]
+
+
+async def test_a_redelivered_event_rewrites_the_state_for_the_changelog(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    puts: list[int] = []
+    real_put = world.store.put
+
+    def counting_put(state: object, *, partition: int) -> None:
+        puts.append(partition)
+        real_put(state, partition=partition)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(world.store, "put", counting_put)
+    event = classified("H-8")
+    await world.send(CLASSIFIED.name, event)
+    version = world.store.get("H-8").version  # type: ignore[union-attr]
+    await world.send(CLASSIFIED.name, event)  # redelivered after a crash
+    assert len(puts) == 2
+    assert world.store.get("H-8").version == version  # type: ignore[union-attr]
+    assert (
+        world.metric(
+            "complaints_escalation_transitions_total", source="classified", outcome="duplicate"
+        )
+        == 1
+    )

@@ -9,9 +9,11 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from complaints_escalation.app import STATE_TABLE, build_service
 from complaints_escalation.domain.calendar import CALENDAR_24X7
 from complaints_escalation.domain.policy import ClockSpec, EscalationPolicy, Subject
 from complaints_escalation.settings import EscalationSettings
+from complaints_kit.settings import KafkaSettings
 from complaints_schemas.events import Scope, Severity
 
 from .factories import T0
@@ -83,3 +85,11 @@ def response_spec(policy: EscalationPolicy, severity: Severity) -> ClockSpec:
 
 def response_target(policy: EscalationPolicy, severity: Severity) -> timedelta:
     return response_spec(policy, severity).target.budget(T0, CALENDAR_24X7)
+
+
+@pytest.mark.parametrize(("store", "kind"), [("rocksdb://", "rocksdb"), ("memory://", "memory")])
+def test_the_state_table_uses_the_configured_store(tmp_path: Path, store: str, kind: str) -> None:
+    settings = EscalationSettings(data_dir=tmp_path, state_store=store)  # type: ignore[arg-type]
+    service = build_service(settings, KafkaSettings())
+    data = service.app.tables[STATE_TABLE].data
+    assert type(data).__module__ == f"faust.stores.{kind}"

@@ -16,7 +16,9 @@ from complaints_kit.settings import KafkaSettings
 from complaints_schemas.topics import COMPLAINT_PARTITIONS
 
 
-def faust_app(app_id: str, kafka: KafkaSettings, *, data_dir: Path) -> faust.App:
+def faust_app(
+    app_id: str, kafka: KafkaSettings, *, data_dir: Path, store: str = "memory://"
+) -> faust.App:
     """A faust App on our conventions: raw bytes in and out (we decode CloudEvents
     ourselves), co-partitioned topics, a 10 s session so a dead worker's partitions move
     quickly, and no faust web server (each service serves its own ops endpoints)."""
@@ -24,7 +26,7 @@ def faust_app(app_id: str, kafka: KafkaSettings, *, data_dir: Path) -> faust.App
     return faust.App(
         app_id,
         broker=[f"kafka://{host}" for host in kafka.bootstrap_servers.split(",")],
-        store="memory://",
+        store=store,
         web_enabled=False,
         autodiscover=False,
         topic_partitions=COMPLAINT_PARTITIONS,

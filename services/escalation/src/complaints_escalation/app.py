@@ -124,7 +124,9 @@ def build_service(
         "policy loaded",
         extra={"policy_version": policy.version, "policy_file": str(settings.policy_path())},
     )
-    app = faust_app(settings.app_id, kafka, data_dir=settings.data_dir)
+    # The store is set on the app: a table's own `store="rocksdb://"` is a falsy URL to
+    # faust, which then silently falls back to the app's.
+    app = faust_app(settings.app_id, kafka, data_dir=settings.data_dir, store=settings.state_store)
     raw = RAW
     classified = app.topic(CLASSIFIED.name, **raw)
     lifecycle = app.topic(LIFECYCLE.name, **raw)
@@ -146,6 +148,14 @@ def build_service(
         # records written as JSON before it are still read.
         value_type=bytes,
         schema=faust.Schema(key_serializer="json", value_serializer="raw"),
+        options={
+            "driver": "rocksdict",
+            "block_cache_size": settings.store_cache_bytes,
+            "write_buffer_size": settings.store_write_buffer_bytes,
+            "max_write_buffer_number": 2,
+        }
+        if settings.state_store == "rocksdb://"
+        else None,
         help="Escalation state per complaint id.",
     )
     publisher = FaustPublisher(escalated=escalated, rejected=rejected, due=due)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
@@ -38,6 +39,13 @@ class EscalationSettings(OpsSettings):
     app_id: str = "complaints-escalation"
     # Empty: config/escalation/policy.yaml from the working directory or the checkout.
     policy_file: Path | None = None
+    # rocksdb:// (the rocksdict binding): states on local disk under data_dir, so RSS stays
+    # small and a restarted worker replays only the changelog's tail. memory://: in RAM, the
+    # whole changelog re-read at every start.
+    state_store: Literal["rocksdb://", "memory://"] = "rocksdb://"
+    # RocksDB memory per partition (12 partitions): block cache, and each of 2 write buffers.
+    store_cache_bytes: int = Field(default=8 * 1024 * 1024, ge=1024 * 1024)
+    store_write_buffer_bytes: int = Field(default=4 * 1024 * 1024, ge=1024 * 1024)
 
     @field_validator(*_DURATIONS, mode="before")
     @classmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -25,6 +25,9 @@ from complaints_schemas.events import (
 )
 
 STATE_FORMAT = 2
+# A frozen spec to and from its JSON form; the codec caches them (a few hundred distinct).
+SpecEncoder = Callable[["ClockSpec"], Any]
+SpecDecoder = Callable[[Any], "ClockSpec"]
 
 
 class Status(StrEnum):
@@ -188,7 +191,9 @@ class ComplaintState:
     def clock(self, name: str) -> SlaClock | None:
         return next((c for c in self.clocks if c.name == name), None)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, spec_encoder: SpecEncoder | None = None) -> dict[str, Any]:
+        """JSON-ready; `spec_encoder` may replace each clock's frozen spec (e.g. a cached text)."""
+        encode_spec = spec_encoder or spec_json
         c = self.classification
         return {
             "format": STATE_FORMAT,
@@ -209,7 +214,7 @@ class ComplaintState:
                 "cluster_size": c.cluster_size,
                 "customer_contact": c.customer_contact,
             },
-            "clocks": [_clock_json(k) for k in self.clocks],
+            "clocks": [_clock_json(k, encode_spec) for k in self.clocks],
             "fired": list(self.fired),
             "fired_at": [t.isoformat() for t in self.fired_at],
             "early_events": [_fact_json(e) for e in self.early_events],
@@ -222,7 +227,10 @@ class ComplaintState:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ComplaintState:
+    def from_json(
+        cls, data: dict[str, Any], *, spec_decoder: SpecDecoder | None = None
+    ) -> ComplaintState:
+        decode_spec = spec_decoder or spec_from
         c = data["classification"]
         return cls(
             complaint_id=data["complaint_id"],
@@ -242,7 +250,7 @@ class ComplaintState:
                 cluster_size=c.get("cluster_size"),
                 customer_contact=c.get("customer_contact"),
             ),
-            clocks=tuple(_clock_from(k) for k in data["clocks"]),
+            clocks=tuple(_clock_from(k, decode_spec) for k in data["clocks"]),
             fired=tuple(data["fired"]),
             fired_at=tuple(datetime.fromisoformat(t) for t in data.get("fired_at", ())),
             early_events=tuple(_fact_from(e) for e in data["early_events"]),
@@ -329,10 +337,10 @@ def spec_from(d: dict[str, Any]) -> ClockSpec:
     )
 
 
-def _clock_json(k: SlaClock) -> dict[str, Any]:
+def _clock_json(k: SlaClock, encode_spec: SpecEncoder) -> dict[str, Any]:
     return {
         "name": k.name,
-        "spec": spec_json(k.spec),
+        "spec": encode_spec(k.spec),
         "calendar": k.calendar,
         "started_at": k.started_at.isoformat(),
         "budget_s": k.budget.total_seconds(),
@@ -346,7 +354,7 @@ def _clock_json(k: SlaClock) -> dict[str, Any]:
     }
 
 
-def _clock_from(k: dict[str, Any]) -> SlaClock:
+def _clock_from(k: dict[str, Any], decode_spec: SpecDecoder) -> SlaClock:
     started = datetime.fromisoformat(k["started_at"])
     deadline = datetime.fromisoformat(k["deadline"])
     stopped = _dt(k.get("stopped_at"))
@@ -380,7 +388,7 @@ def _clock_from(k: dict[str, Any]) -> SlaClock:
         )
     return SlaClock(
         name=k["name"],
-        spec=spec_from(k["spec"]),
+        spec=decode_spec(k["spec"]),
         calendar=k["calendar"],
         started_at=started,
         budget=timedelta(seconds=k["budget_s"]),

@@ -12,6 +12,7 @@ from complaints_escalation.domain.policy import EscalationPolicy
 from complaints_escalation.domain.state import ComplaintState, Status
 from complaints_escalation.domain.transitions import (
     Escalation,
+    Outcome,
     Transition,
     next_due,
     on_classified,
@@ -114,6 +115,8 @@ class Handlers:
             if not escalations:
                 stale = state.version != message.token
                 self.metrics.due_dropped.labels("stale" if stale else "nothing_due").inc()
+                if not stale:  # redelivered after a crash: re-send the fired marks (see _settle)
+                    self.store.put(state, partition=origin.partition)
                 self._reschedule(state, origin.partition)
                 continue
             firing.append((state, escalations))
@@ -219,7 +222,10 @@ class Handlers:
                 "version": result.state.version,
             },
         )
-        if result.changed:
+        # A redelivered event is written again: after a crash the local store can hold a
+        # state whose changelog record was never sent, and the changelog is what another
+        # worker taking the partition over recovers from.
+        if result.changed or result.outcome is Outcome.DUPLICATE:
             self.store.put(result.state, partition=partition)
         self._reschedule(result.state, partition)
 

@@ -16,8 +16,10 @@ import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
+from typing import Any, TypeVar
 
-from complaints_escalation.domain.state import ComplaintState, Status
+from complaints_escalation.domain.policy import ClockSpec
+from complaints_escalation.domain.state import ComplaintState, Status, spec_from, spec_json
 from complaints_escalation.domain.transitions import next_due
 
 FORMAT = "s1"  # header version; the dictionary version travels with it
@@ -26,6 +28,11 @@ _CURRENT_ZDICT = "z1"
 # Loading a 32 KB dictionary costs more than compressing a state: prime once, copy per use.
 _DEFLATE = zlib.compressobj(6, zdict=_ZDICT[_CURRENT_ZDICT])
 _INFLATE = {version: zlib.decompressobj(zdict=data) for version, data in _ZDICT.items()}
+_SPEC_CACHE_SIZE = 4096
+_SPEC_TEXT: dict[ClockSpec, str] = {}
+_SPEC_PARSED: dict[str, ClockSpec] = {}
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class UnreadableState(ValueError):
@@ -57,13 +64,20 @@ def encode(state: ComplaintState, *, partition: int) -> bytes:
         c.severity.value if c is not None and is_open else None,
         c.department if c is not None else None,
     ]
-    body = json.dumps(state.to_json(), separators=(",", ":"), ensure_ascii=False).encode()
+    body = body_json(state).encode()
     deflate = _DEFLATE.copy()
     return (
         json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode()
         + b"\n"
         + deflate.compress(body)
         + deflate.flush()
+    )
+
+
+def body_json(state: ComplaintState) -> str:
+    """The state as compact JSON, each clock's frozen spec embedded as (cached) JSON text."""
+    return json.dumps(
+        state.to_json(spec_encoder=_spec_text), separators=(",", ":"), ensure_ascii=False
     )
 
 
@@ -102,9 +116,34 @@ def decode(raw: bytes) -> tuple[int, ComplaintState]:
             raise UnreadableState(f"unknown state format {fmt!r}")
         inflate = _INFLATE[zdict].copy()
         body = inflate.decompress(raw[end + 1 :]) + inflate.flush()
-        return int(partition), ComplaintState.from_json(json.loads(body))
+        return int(partition), ComplaintState.from_json(json.loads(body), spec_decoder=_spec)
     except (ValueError, KeyError, TypeError, zlib.error) as exc:
         raise UnreadableState(f"unreadable state: {exc}") from exc
+
+
+def _spec_text(spec: ClockSpec) -> str:
+    """A frozen spec as JSON text, embedded as a string: parsed once per distinct text."""
+    text = _SPEC_TEXT.get(spec)
+    if text is None:
+        text = json.dumps(spec_json(spec), separators=(",", ":"), ensure_ascii=False)
+        _remember(_SPEC_TEXT, spec, text)
+    return text
+
+
+def _spec(value: str | dict[str, Any]) -> ClockSpec:
+    if isinstance(value, dict):  # written before specs were embedded as text
+        return spec_from(value)
+    spec = _SPEC_PARSED.get(value)
+    if spec is None:
+        spec = spec_from(json.loads(value))
+        _remember(_SPEC_PARSED, value, spec)
+    return spec
+
+
+def _remember(cache: dict[K, V], key: K, value: V) -> None:
+    if len(cache) >= _SPEC_CACHE_SIZE:  # policies have a few hundred distinct specs at most
+        cache.clear()
+    cache[key] = value
 
 
 def _legacy_summary(complaint_id: str, raw: bytes) -> Summary:
