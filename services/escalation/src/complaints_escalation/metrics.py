@@ -120,8 +120,11 @@ class OpenComplaints:
     def __init__(self, gauge: Gauge, by_department: Gauge | None = None) -> None:
         self._gauge = gauge
         self._by_department = by_department
-        # complaint id -> (partition, severity, department)
-        self._open: dict[str, tuple[int, str, str]] = {}
+        # complaint id -> code of its (partition, severity, department): one shared int object
+        # per combination instead of a tuple per complaint (a million of them add up).
+        self._open: dict[str, int] = {}
+        self._codes: dict[tuple[int, str, str], int] = {}
+        self._entries: list[tuple[int, str, str]] = []
         self._severity: Tally[str] = Tally()
         self._pairs: Tally[tuple[str, str]] = Tally()
         self._changed: set[tuple[str, str]] = set()
@@ -137,17 +140,22 @@ class OpenComplaints:
     ) -> None:
         old = self._open.pop(complaint_id, None)
         if old is not None:
-            self._count(old, -1)
+            self._count(self._entries[old], -1)
         if severity is not None:
             entry = (partition, severity, department or "unknown")
-            self._open[complaint_id] = entry
+            code = self._codes.get(entry)
+            if code is None:
+                code = self._codes[entry] = len(self._entries)
+                self._entries.append(entry)
+            self._open[complaint_id] = code
             self._count(entry, 1)
         if publish:
             self.publish()
 
     def keep_only(self, partitions: Iterable[int]) -> None:
         owned = set(partitions)
-        for cid, entry in list(self._open.items()):
+        for cid, code in list(self._open.items()):
+            entry = self._entries[code]
             if entry[0] not in owned:
                 del self._open[cid]
                 self._count(entry, -1)
