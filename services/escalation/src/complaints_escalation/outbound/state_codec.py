@@ -29,7 +29,7 @@ _CURRENT_ZDICT = "z1"
 _DEFLATE = zlib.compressobj(6, zdict=_ZDICT[_CURRENT_ZDICT])
 _INFLATE = {version: zlib.decompressobj(zdict=data) for version, data in _ZDICT.items()}
 _SPEC_CACHE_SIZE = 4096
-_SPEC_TEXT: dict[ClockSpec, str] = {}
+_SPEC_TEXT: dict[int, tuple[ClockSpec, str]] = {}
 _SPEC_PARSED: dict[str, ClockSpec] = {}
 K = TypeVar("K")
 V = TypeVar("V")
@@ -123,10 +123,14 @@ def decode(raw: bytes) -> tuple[int, ComplaintState]:
 
 def _spec_text(spec: ClockSpec) -> str:
     """A frozen spec as JSON text, embedded as a string: parsed once per distinct text."""
-    text = _SPEC_TEXT.get(spec)
-    if text is None:
-        text = json.dumps(spec_json(spec), separators=(",", ":"), ensure_ascii=False)
-        _remember(_SPEC_TEXT, spec, text)
+    # By identity: decoded states share the cached spec objects, and hashing a nested
+    # frozen dataclass costs more than the lookup saves. The entry keeps the spec alive,
+    # so its id cannot be reused while cached.
+    cached = _SPEC_TEXT.get(id(spec))
+    if cached is not None and cached[0] is spec:
+        return cached[1]
+    text = json.dumps(spec_json(spec), separators=(",", ":"), ensure_ascii=False)
+    _remember(_SPEC_TEXT, id(spec), (spec, text))
     return text
 
 
