@@ -43,7 +43,7 @@ class EscalationSettings(OpsSettings):
     # small and a restarted worker replays only the changelog's tail. memory://: in RAM, the
     # whole changelog re-read at every start.
     state_store: Literal["rocksdb://", "memory://"] = "rocksdb://"
-    # RocksDB memory per partition (12 partitions): block cache, and each of 2 write buffers.
+    # RocksDB memory per partition (6): block cache, and each of its 2 write buffers.
     store_cache_bytes: int = Field(default=8 * 1024 * 1024, ge=1024 * 1024)
     store_write_buffer_bytes: int = Field(default=4 * 1024 * 1024, ge=1024 * 1024)
 
