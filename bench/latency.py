@@ -1,6 +1,8 @@
 """Latency at fixed offered rates: accepted -> classified, and -> escalation state, p50/p99.
 
-    uv run python -m bench.latency [--rates 100,1000] [--seconds 15]
+    uv run python -m bench.latency [--rates 25,100,1000] [--seconds 15]
+
+25/s is a reference well below the pipeline's throughput: the latency of an idle pipeline.
 
 One command: starts a broker (or uses KAFKA_BOOTSTRAP_SERVERS) and the four services, then
 for each rate the open-loop load generator (bench/loadgen.py) publishes complaints to
@@ -15,9 +17,11 @@ run. Per complaint:
   classification of the run (in classified order) is taken to be in escalation state when
   the counter has grown by k. Escalation consumes each partition in order, so this is
   exact per partition and close overall.
-A complaint not classified within --drain seconds after the last send counts as missing;
-when more than 1 % are missing the p99 is reported as at least the drain time. Between
-rates the pipeline drains, so one rate's backlog does not land in the next.
+The services are warmed up first (--warmup seconds at 50/s, not measured: faust workers
+are slow for their first seconds). A complaint not classified within --drain seconds after
+the last send counts as missing; when more than 1 % are missing the p99 is reported as at
+least the drain time. Between rates the pipeline drains, so one rate's backlog does not
+land in the next.
 """
 
 from __future__ import annotations
@@ -182,8 +186,29 @@ def measure_rate(
     }
 
 
+def warm_up(stack: Stack, *, bootstrap: str, seconds: float) -> None:
+    """Traffic at 50/s until the faust workers are past their start-up; not measured."""
+    if seconds <= 0:
+        return
+    before = classified_taken(stack)
+    load = LoadConfig(
+        via="kafka", bootstrap=bootstrap, rate=50, count=int(50 * seconds), ack_share=0.0
+    )
+    load.progress, load.seed = False, 99
+    sent = loadgen_run(load)
+    deadline = time.monotonic() + 60
+    while classified_taken(stack) - before < sent["ok"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
 def run(
-    bootstrap: str, *, rates: list[float], seconds: float, drain: float, floor_messages: int
+    bootstrap: str,
+    *,
+    rates: list[float],
+    seconds: float,
+    drain: float,
+    floor_messages: int,
+    warmup: float,
 ) -> dict[str, Any]:
     floor = floor_run(bootstrap, floor_messages, 1200)
     print(json.dumps(floor))
@@ -191,6 +216,7 @@ def run(
     results = []
     try:
         stack.start()
+        warm_up(stack, bootstrap=bootstrap, seconds=warmup)
         for i, rate in enumerate(rates):
             result = measure_rate(
                 stack, bootstrap=bootstrap, rate=rate, seconds=seconds, drain=drain, seed=20 + i
@@ -206,10 +232,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--rates", default="100,1000", help="complaints/s, comma-separated")
+    parser.add_argument("--rates", default="25,100,1000", help="complaints/s, comma-separated")
     parser.add_argument("--seconds", type=float, default=15, help="sending time per rate")
     parser.add_argument("--drain", type=float, default=45, help="wait after the last send")
     parser.add_argument("--floor-messages", type=int, default=20_000)
+    parser.add_argument("--warmup", type=float, default=10, help="seconds at 50/s first")
     parser.add_argument("--out", type=Path, default=RESULTS / "latency.json")
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
@@ -221,6 +248,7 @@ def main() -> None:
             seconds=args.seconds,
             drain=args.drain,
             floor_messages=args.floor_messages,
+            warmup=args.warmup,
         )
     result |= {
         "command": f"uv run python -m bench.latency --rates {args.rates} "

@@ -319,7 +319,8 @@ class KafkaSender(Sender):
         self.producer.poll(0)
 
     async def close(self) -> None:
-        deadline = time.monotonic() + self.config.drain_seconds
+        # Delivery reports of what was sent are always awaited (bounded), even with no drain.
+        deadline = time.monotonic() + max(self.config.drain_seconds, 15.0)
         while len(self.producer) and time.monotonic() < deadline:
             self.producer.poll(0.05)
             await asyncio.sleep(0)

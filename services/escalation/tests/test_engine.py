@@ -312,3 +312,19 @@ def test_a_new_policy_moves_open_deadlines_only_when_an_operator_reapplies_it(
     again = on_lifecycle(closed, lifecycle("E-20", A.POLICY_REAPPLIED, at=t0 + 4 * MIN), policy=v2)
     assert again.outcome is Outcome.NO_EFFECT
     assert again.state.policy_version == "seeds-2025.1"
+
+
+def test_personal_data_in_a_title_never_reaches_the_state_or_an_escalation() -> None:
+    event = classified("E-21", accepted_at=FRIDAY_EVENING)
+    event = event.model_copy(
+        update={
+            "complaint": event.complaint.model_copy(
+                update={"title": "卡号 6222020200112233446 重复扣款，请回电 13912345678"}
+            )
+        }
+    )
+    state = on_classified(None, event, policy=SEEDS).state
+    assert state.classification is not None
+    assert state.classification.title == "卡号 6222********3446 重复扣款，请回电 139****5678"
+    first = on_due(state, token=state.version, now=FRIDAY_EVENING + H)[0].event
+    assert first.title == state.classification.title

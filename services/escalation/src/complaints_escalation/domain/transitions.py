@@ -97,7 +97,7 @@ def on_classified(
         scope=event.scope,
         category=event.category,
         department=event.department,
-        title=event.complaint.title,
+        title=mask(event.complaint.title),  # customers write numbers in titles too
         accepted_at=event.complaint.accepted_at.astimezone(UTC),
         cluster_id=event.cluster_id,
         tier=event.complaint.customer.tier,
@@ -398,7 +398,7 @@ def _escalated(
         scope=c.scope,
         category=c.category,
         department=c.department,
-        title=c.title,
+        title=mask(c.title),  # states stored before titles were masked at classification
         targets=step.targets,
         cluster_size=c.cluster_size if per_cluster else None,
         customer_contact=c.customer_contact,
