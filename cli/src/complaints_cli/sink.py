@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,6 +26,8 @@ class WebhookSink:
         self.deliveries: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._failures: list[int] = []
+        self._down_until = 0.0  # time.monotonic(): answer 503 until then
+        self._delay = 0.0  # seconds before answering each POST
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -49,6 +52,16 @@ class WebhookSink:
         with self._lock:
             self._failures.extend([status] * count)
 
+    def down_for(self, seconds: float) -> None:
+        """Answer every request with 503 for `seconds`: a receiver that is down."""
+        with self._lock:
+            self._down_until = time.monotonic() + seconds
+
+    def slow(self, seconds: float) -> None:
+        """Take `seconds` before answering each POST (0: answer at once)."""
+        with self._lock:
+            self._delay = seconds
+
     def received(self) -> list[dict[str, Any]]:
         with self._lock:
             return list(self.deliveries)
@@ -64,7 +77,14 @@ class WebhookSink:
             now=now,
         )
         with self._lock:
-            status = self._failures.pop(0) if self._failures else (204 if valid else 401)
+            delay = self._delay
+        if delay:
+            time.sleep(delay)  # in this request's own thread (ThreadingHTTPServer)
+        with self._lock:
+            if time.monotonic() < self._down_until:
+                status = 503
+            else:
+                status = self._failures.pop(0) if self._failures else (204 if valid else 401)
             try:
                 payload: Any = json.loads(body)
             except ValueError:
