@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from confluent_kafka import KafkaException
@@ -9,6 +10,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from complaints_intake.domain.problems import PROBLEM_JSON, Problem, problem, validation_problem
 from complaints_intake.metrics import IntakeMetrics
@@ -100,6 +102,21 @@ def install(app: FastAPI, *, metrics: IntakeMetrics, retry_after: int) -> None:
         metrics.rejected.labels(reason="too_large", source="http").inc()
         return too_large_response(exc.max_bytes)
 
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
+        # The framework's own refusals (unparseable body, unknown route, wrong method) in the
+        # same problem format as ours.
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400:
+            metrics.rejected.labels(reason="undecodable", source="http").inc()
+        phrase = HTTPStatus(exc.status_code).phrase
+        body = problem(
+            kind=phrase.lower().replace(" ", "-"),
+            title=phrase,
+            status=exc.status_code,
+            detail=str(exc.detail),
+        )
+        return problem_response(body, headers=dict(exc.headers or {}))
+
     async def not_ready(request: Request, exc: Exception) -> JSONResponse:
         return unavailable("The service is not ready.", retry_after=retry_after, kind="not-ready")
 
@@ -110,6 +127,7 @@ def install(app: FastAPI, *, metrics: IntakeMetrics, retry_after: int) -> None:
     app.add_exception_handler(KafkaException, broker_failed)
     app.add_exception_handler(NotReady, not_ready)
     app.add_exception_handler(BodyTooLarge, body_too_large)
+    app.add_exception_handler(StarletteHTTPException, http_error)
 
 
 def _kafka_reason(exc: Exception) -> str:
