@@ -1,13 +1,15 @@
-"""Operator actions on open complaints, published on complaints.lifecycle.v1 like any step."""
+"""Operator tools: re-apply the policy to open complaints; make channel API keys."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 from confluent_kafka import Producer
 
+from complaints_intake.domain.channels import hash_key
 from complaints_kit.kafka import producer_config
 from complaints_kit.settings import KafkaSettings
 from complaints_schemas import cloudevents
@@ -59,3 +61,19 @@ def reapply_policy(
     events = reapply_events(complaint_ids, operator=operator, note=note, now=datetime.now(UTC))
     publish(events, kafka=KafkaSettings())
     typer.echo(f"Published {len(events)} policy re-apply step(s) to {LIFECYCLE.name}.")
+
+
+def channel_key(
+    channel: Annotated[str, typer.Argument(help="The channel the key is for, e.g. app.")],
+    key_id: Annotated[str, typer.Option(help="A name for the key (rotation).")] = "",
+) -> None:
+    """Make a new API key for an upstream channel: the key for the channel, the hash for intake.
+
+    Give the key to the channel (once; it is not stored anywhere) and add the printed entry
+    under `channels.<channel>.keys` in INTAKE_CHANNELS_FILE. Rotate by adding a second key,
+    moving the channel over, then deleting the first.
+    """
+    key = f"{channel}_{secrets.token_urlsafe(32)}"
+    name = key_id or f"{channel}-{datetime.now(UTC):%Y%m%d}"
+    typer.echo(f"key (give to the channel): {key}")
+    typer.echo(f"channels file entry:       {{id: {name}, sha256: {hash_key(key)}}}")

@@ -6,6 +6,7 @@ Imported only by services that depend on faust-streaming; the kit itself does no
 from __future__ import annotations
 
 import logging
+import ssl
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +35,27 @@ def faust_app(
         broker_session_timeout=10,
         consumer_auto_offset_reset="earliest",
         datadir=str(data_dir),
+        broker_credentials=faust_credentials(kafka),
         key_serializer="raw",
         value_serializer="raw",
         stream_publish_on_commit=False,
     )
+
+
+def faust_credentials(kafka: KafkaSettings) -> faust.SASLCredentials | faust.SSLCredentials | None:
+    """The same SASL/TLS settings the confluent clients get (KAFKA_SECURITY_PROTOCOL, ...)."""
+    tls = kafka.security_protocol in ("SSL", "SASL_SSL")
+    context = ssl.create_default_context(cafile=kafka.ssl_ca_location) if tls else None
+    if kafka.security_protocol.startswith("SASL_"):
+        return faust.SASLCredentials(
+            username=kafka.sasl_username,
+            password=kafka.sasl_password.get_secret_value() if kafka.sasl_password else None,
+            ssl_context=context,
+            mechanism=kafka.sasl_mechanism or "PLAIN",
+        )
+    if context is not None:
+        return faust.SSLCredentials(context)
+    return None
 
 
 RAW: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}

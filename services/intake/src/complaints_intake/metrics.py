@@ -47,6 +47,18 @@ class IntakeMetrics:
             "Complaint keys held in the dedup window.",
             registry=registry,
         )
+        self.auth_refused = Counter(
+            "complaints_intake_auth_refused_total",
+            "Requests refused: no or unknown key (401), another channel's data or a step the "
+            "channel may not report (403), over the channel's rate (429).",
+            ["reason"],
+            registry=registry,
+        )
+        self.auth_enabled = Gauge(
+            "complaints_intake_auth_enabled",
+            "1 when channels must present their API key (INTAKE_CHANNELS_FILE set), else 0.",
+            registry=registry,
+        )
         self.http_requests = Counter(
             "complaints_http_requests_total",
             "HTTP requests by route template and status.",

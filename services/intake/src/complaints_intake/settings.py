@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
@@ -33,6 +34,9 @@ class IntakeSettings(OpsSettings):
     retry_after_seconds: int = Field(default=1, ge=1)
     consumer_batch_size: int = Field(default=200, ge=1)
     shutdown_timeout: timedelta = timedelta(seconds=8)
+    # The channels, their hashed API keys, allowed steps and rates (channels_file.py). Unset:
+    # no authentication, for local development only (logged, and 0 on auth_enabled).
+    channels_file: Path | None = None
     # Shared with the notifier, which signs the acknowledge links in its alerts; empty: disabled.
     ack_link_secret: SecretStr = Field(
         default=SecretStr(""),

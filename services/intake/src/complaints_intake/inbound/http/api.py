@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from complaints_intake.channels_file import load_channels
 from complaints_intake.inbound.http import problems
 from complaints_intake.inbound.http.ack import router as ack_router
+from complaints_intake.inbound.http.auth import ChannelGate
 from complaints_intake.inbound.http.middleware import BodySizeLimit, RedMetrics
 from complaints_intake.inbound.http.routes import router
 from complaints_intake.metrics import IntakeMetrics
 from complaints_intake.settings import IntakeSettings
 from complaints_kit.clock import Clock
+
+log = logging.getLogger(__name__)
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -39,6 +44,10 @@ def create_http_app(
     app.state.clock = clock
     app.state.ready = ready
     app.state.handlers = None
+    channels = None if settings.channels_file is None else load_channels(settings.channels_file)
+    if channels is None:
+        log.warning("INTAKE_CHANNELS_FILE is not set: channel authentication is OFF (development)")
+    app.state.gate = ChannelGate(channels, metrics=metrics, clock=clock)
     app.include_router(router)
     app.include_router(ack_router)
     problems.install(app, metrics=metrics, retry_after=settings.retry_after_seconds)

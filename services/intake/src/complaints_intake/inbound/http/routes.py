@@ -10,8 +10,10 @@ from confluent_kafka import KafkaException
 from fastapi import APIRouter, Body, Depends, Path, Request, Response
 from pydantic import ValidationError
 
+from complaints_intake.domain.channels import Channel
 from complaints_intake.domain.problems import problem, validation_problem
 from complaints_intake.inbound.handlers import Acceptance, IntakeHandlers
+from complaints_intake.inbound.http.auth import Caller, Gate
 from complaints_intake.inbound.http.models import (
     AcceptedResponse,
     BatchItemResult,
@@ -25,6 +27,9 @@ from complaints_kit.clock import Clock
 from complaints_schemas.events import ComplaintLifecycleEvent, ComplaintSubmitted
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No or unknown channel API key (problem details)"},
+    403: {"description": "Another channel's complaint or a step this channel may not report"},
+    429: {"description": "Over the channel's rate; see Retry-After"},
     413: {"description": "Body or batch too large (problem details)"},
     422: {"description": "Invalid JSON or fields (problem details naming each field)"},
     503: {"description": "Producer queue full or broker unavailable; see Retry-After"},
@@ -56,9 +61,19 @@ Handlers = Annotated[IntakeHandlers, Depends(intake)]
 
 @router.post("", status_code=202, response_model=AcceptedResponse)
 async def submit_complaint(
-    complaint: ComplaintSubmitted, response: Response, handlers: Handlers
+    complaint: ComplaintSubmitted,
+    response: Response,
+    handlers: Handlers,
+    channel: Caller,
+    channels: Gate,
 ) -> AcceptedResponse:
     """Accept one complaint; answers after the broker acknowledged it (or it was a resend)."""
+    if channel is not None and complaint.channel.value != channel.name:
+        raise channels.forbid(
+            f"This key is channel {channel.name!r}'s; it cannot submit for "
+            f"{complaint.channel.value!r}.",
+            reason="other_channel",
+        )
     result = await handlers.accept(complaint, source="http")
     response.headers["Location"] = f"/v1/complaints/{result.complaint_id}"
     return AcceptedResponse(complaint_id=result.complaint_id, duplicate=result.duplicate)
@@ -69,6 +84,8 @@ async def submit_batch(
     items: Annotated[list[Any], Body(description="An array of ComplaintSubmitted objects.")],
     handlers: Handlers,
     config: Annotated[IntakeSettings, Depends(settings)],
+    channel: Caller,
+    channels: Gate,
 ) -> BatchResponse:
     """Accept many complaints; an invalid item is reported in its result and blocks no other."""
     if len(items) > config.batch_max_items:
@@ -81,8 +98,10 @@ async def submit_batch(
                 detail=f"{len(items)} items; at most {config.batch_max_items} per batch.",
             )
         )
+    if channel is not None and len(items) > 1:
+        channels.admit(channel, len(items) - 1)  # the rate counts complaints, not requests
     results = await asyncio.gather(
-        *(_accept_item(handlers, index, item) for index, item in enumerate(items))
+        *(_accept_item(handlers, index, item, channel) for index, item in enumerate(items))
     )
     return BatchResponse(
         accepted=sum(1 for r in results if r.status == 202 and not r.duplicate),
@@ -92,13 +111,23 @@ async def submit_batch(
     )
 
 
-async def _accept_item(handlers: IntakeHandlers, index: int, item: Any) -> BatchItemResult:
+async def _accept_item(
+    handlers: IntakeHandlers, index: int, item: Any, channel: Channel | None
+) -> BatchItemResult:
     try:
         complaint = ComplaintSubmitted.model_validate(item)
     except ValidationError as exc:
         body = validation_problem(exc.errors())
         handlers.count_http_rejection(rejection_reason(body))
         return BatchItemResult(index=index, status=422, problem=body)
+    if channel is not None and complaint.channel.value != channel.name:
+        body = problem(
+            kind="forbidden",
+            title="Not allowed for this channel",
+            status=403,
+            detail=f"This key is channel {channel.name!r}'s, not {complaint.channel.value!r}'s.",
+        )
+        return BatchItemResult(index=index, status=403, problem=body)
     try:
         result: Acceptance = await handlers.accept(complaint, source="http")
     except ValidationError as exc:
@@ -124,8 +153,15 @@ async def record_lifecycle_event(
     step: LifecycleRequest,
     handlers: Handlers,
     now: Annotated[Clock, Depends(clock)],
+    channel: Caller,
+    channels: Gate,
 ) -> LifecycleResponse:
     """Publish a lifecycle step (acknowledged, responded, ...) keyed by the complaint id."""
+    if channel is not None and step.action not in channel.actions:
+        raise channels.forbid(
+            f"Channel {channel.name!r} may not report {step.action.value!r}.",
+            reason="action_not_allowed",
+        )
     try:
         event = ComplaintLifecycleEvent(
             event_id=step.event_id or uuid.uuid4().hex,
