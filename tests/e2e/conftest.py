@@ -21,7 +21,8 @@ E2E_ENV = {
 }
 
 
-@pytest.fixture(scope="session")
+# Package scope: its four processes stop before the fault tests start theirs (2 cores).
+@pytest.fixture(scope="package")
 def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir: Path = tmp_path_factory.mktemp("e2e")
     pipeline = Stack(bootstrap=kafka_bootstrap, workdir=workdir, env=E2E_ENV)

@@ -2,29 +2,47 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from complaints_cli.broker import kafka_broker
 from complaints_cli.stack import Stack
+from complaints_kit.kafka import provision_topics
+from complaints_kit.settings import KafkaSettings
+from complaints_schemas.topics import ALL_TOPICS
 from tests.e2e.conftest import E2E_ENV
 
 MAX_RECORD_BYTES = 65_536  # intake's cap, small enough to exceed without hitting the broker's
 FAULT_ENV = {**E2E_ENV, "intake": {"INTAKE_MAX_BODY_BYTES": str(MAX_RECORD_BYTES)}}
 
 
-@pytest.fixture(scope="session")
-def fault_stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+@pytest.fixture(scope="package")
+def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Four services on a broker of their own: the faults must not reach other tests' services
+    (consumer groups are shared per broker) and other tests' records must not reach these."""
     workdir: Path = tmp_path_factory.mktemp("faults")
-    pipeline = Stack(bootstrap=kafka_bootstrap, workdir=workdir, env=FAULT_ENV)
-    try:
-        pipeline.start()
-        yield pipeline
-    finally:
-        for name, proc in pipeline.services.items():
-            print(f"----- {name} log tail -----\n{proc.log_tail(20)}")
-        pipeline.stop()
+    with kafka_broker(workdir / "kafka") as bootstrap:
+        env = FAULT_ENV
+        if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):  # a shared broker: groups of our own
+            env = {
+                **FAULT_ENV,
+                "intake": {**FAULT_ENV["intake"], "INTAKE_CONSUMER_GROUP": "faults-intake"},
+                "classifier": {"CLASSIFIER_APP_ID": "faults-classifier"},
+                "escalation": {**FAULT_ENV["escalation"], "ESCALATION_APP_ID": "faults-escalation"},
+                "notifier": {**FAULT_ENV["notifier"], "NOTIFIER_CONSUMER_GROUP": "faults-notifier"},
+            }
+        provision_topics(KafkaSettings(bootstrap_servers=bootstrap), ALL_TOPICS)
+        pipeline = Stack(bootstrap=bootstrap, workdir=workdir, env=env)
+        try:
+            pipeline.start()
+            yield pipeline
+        finally:
+            for name, proc in pipeline.services.items():
+                print(f"----- {name} log tail -----\n{proc.log_tail(20)}")
+            pipeline.stop()
 
 
 def counter(stack: Stack, service: str, name: str, **labels: str) -> float:

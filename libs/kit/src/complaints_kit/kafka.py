@@ -62,6 +62,12 @@ def consumer_config(settings: KafkaSettings, group_id: str, **overrides: Any) ->
     }
 
 
+def cluster_id(settings: KafkaSettings, *, timeout: float = 30.0) -> str:
+    """The broker cluster's id (from metadata): tells one cluster from another."""
+    metadata = AdminClient(client_config(settings)).list_topics(timeout=timeout)
+    return str(metadata.cluster_id)
+
+
 def provision_topics(
     settings: KafkaSettings, topics: Iterable[Topic], *, timeout: float = 30.0
 ) -> list[str]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, disable_created_metrics
 
 from complaints_escalation.app import build_service, due_topic_name, internal_topics
+from complaints_escalation.outbound.local_store import claim_data_dir
 from complaints_escalation.settings import EscalationSettings
-from complaints_kit.kafka import provision_topics
+from complaints_kit.kafka import cluster_id, provision_topics
 from complaints_kit.lag import ConsumerLagCollector
 from complaints_kit.logs import configure_logging
 from complaints_kit.settings import KafkaSettings
@@ -23,6 +24,7 @@ def main() -> None:
     kafka = KafkaSettings()
     configure_logging(SERVICE, level=settings.log_level, json_lines=settings.log_json)
     provision_topics(kafka, [*ALL_TOPICS, *internal_topics(settings)])
+    claim_data_dir(settings.data_dir, cluster_id=cluster_id(kafka))
     registry = CollectorRegistry()
     topics = [CLASSIFIED.name, LIFECYCLE.name, due_topic_name(settings.app_id)]
     ConsumerLagCollector(kafka, group=settings.app_id, topics=topics, registry=registry)
