@@ -39,7 +39,7 @@ from complaints_schemas.events import (
     LifecycleAction,
 )
 from tests.e2e.conftest import RED_SLA_SECONDS
-from tests.kafka_reader import read_events, wait_for
+from tests.kafka_reader import read_events, read_raw, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -204,10 +204,20 @@ def test_services_killed_in_turn_lose_and_double_nothing(
             e.complaint_id
             for e in read_events(stack.bootstrap, topics.CLASSIFIED.name, ComplaintClassified)
         }
+        stages = {
+            stage: {
+                cid
+                for _, value, _ in read_raw(stack.bootstrap, f"complaints-classifier-{stage}")
+                for cid in missing_state
+                if value is not None and cid.encode() in value
+            }
+            for stage in ("by-customer", "by-fingerprint")
+        }
         print(
             "not in escalation state: "
             + ", ".join(
-                f"{cid} (accepted {cid in accepted}, classified {cid in classified})"
+                f"{cid} (accepted {cid in accepted}, by-customer {cid in stages['by-customer']}, "
+                f"by-fingerprint {cid in stages['by-fingerprint']}, classified {cid in classified})"
                 for cid in missing_state[:10]
             )
         )
