@@ -40,6 +40,7 @@ import httpx
 from aiokafka.partitioner import murmur2
 from confluent_kafka import Consumer, Producer, TopicPartition
 
+from bench.sim_history import CATEGORIES
 from complaints_cli.broker import free_port, kafka_broker, kafka_version
 from complaints_cli.processes import ServiceProcess
 from complaints_escalation.app import STATE_TABLE, internal_topics
@@ -64,14 +65,6 @@ RESULTS = Path(__file__).parent / "results"
 POLICY = Path(__file__).resolve().parents[1] / "config" / "escalation" / "policy.yaml"
 APP_ID = "complaints-escalation"
 CHANGELOG = f"{APP_ID}-{STATE_TABLE}-changelog"
-CATEGORIES = [
-    ("payment", "payments"),
-    ("refund", "payments"),
-    ("delivery", "logistics"),
-    ("quality", "product"),
-    ("service_attitude", "customer_service"),
-    ("account", "customer_service"),
-]
 
 
 def partition_of(complaint_id: str) -> int:

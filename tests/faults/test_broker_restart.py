@@ -6,7 +6,6 @@ skipped when KAFKA_BOOTSTRAP_SERVERS names an external broker.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 import uuid
@@ -21,9 +20,8 @@ from complaints_kit.kafka import provision_topics
 from complaints_kit.settings import KafkaSettings
 from complaints_schemas.topics import ALL_TOPICS
 from tests.faults.conftest import FAULT_ENV
-from tests.faults.test_crashes import delivered_ids
+from tests.faults.deliveries import settle
 from tests.faults.test_sink_outage import publish
-from tests.kafka_reader import wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -55,19 +53,9 @@ def test_a_broker_restart_loses_and_doubles_nothing(own_broker: LocalKafka, tmp_
         own_broker.restart()
         down_s = time.monotonic() - started
         expected |= publish(stack, marker, range(20, 40))
-        ours = set(expected.values())
-        with contextlib.suppress(AssertionError):  # reported below, with the counts
-            wait_for(
-                lambda: set(expected) <= {eid for eid, _ in delivered_ids(stack, ours)},
-                timeout=150,
-                what="every breach after the broker restart",
-            )
-        time.sleep(5)
-        counts: dict[str, int] = {}
-        for eid, _ in delivered_ids(stack, ours):
-            counts[eid] = counts.get(eid, 0) + 1
-        lost = sorted(set(expected) - set(counts))
-        duplicates = {eid: n for eid, n in counts.items() if n > 1}
+        counts, lost, duplicates = settle(
+            stack, expected, timeout=150, what="every breach after the broker restart"
+        )
         print(
             f"broker restarted ({down_s:.1f} s): escalations expected {len(expected)}, "
             f"delivered {len(set(counts) & set(expected))}, duplicates {len(duplicates)}, "

@@ -39,6 +39,7 @@ from complaints_schemas.events import (
     LifecycleAction,
 )
 from tests.e2e.conftest import RED_SLA_SECONDS
+from tests.faults.deliveries import delivered_ids
 from tests.kafka_reader import read_events, read_raw, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -67,25 +68,6 @@ def ack_record(cid: str, at: datetime) -> cloudevents.KafkaRecord:
         event_id=f"ack-{cid}", complaint_id=cid, action=LifecycleAction.ACKNOWLEDGED, occurred_at=at
     )
     return cloudevents.encode(event, source="/tests/faults/crm", id=event.event_id, time=at)
-
-
-def delivered_ids(stack: Stack, ours: set[str]) -> list[tuple[str, dict[str, Any]]]:
-    """(escalation id, delivery) for every escalation of ours the sink accepted, grouped too."""
-    assert stack.sink is not None
-    out = []
-    for delivery in stack.sink.received():
-        payload = delivery["payload"] or {}
-        data = payload.get("data") or {}
-        if data.get("complaint_id") not in ours:
-            continue
-        for eid in [
-            data.get("escalation_id"),
-            *payload.get("grouped", []),
-            *data.get("grouped", []),
-        ]:
-            if eid:
-                out.append((eid, delivery))
-    return out
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ takes to answer each request while more fall due.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
@@ -21,8 +20,8 @@ from complaints_escalation.domain.transitions import escalation_id
 from complaints_intake.domain.identity import complaint_id
 from complaints_schemas import topics
 from tests.e2e.conftest import RED_SLA_SECONDS
-from tests.faults.test_crashes import delivered_ids, red_complaint
-from tests.kafka_reader import wait_for
+from tests.faults.deliveries import settle
+from tests.faults.test_crashes import red_complaint
 
 pytestmark = pytest.mark.e2e
 
@@ -58,20 +57,10 @@ def test_a_receiver_down_then_slow_still_gets_each_breach_once(fault_stack: Stac
     time.sleep(RED_SLA_SECONDS + 4 * SLOW_S)
     sink.slow(0)
 
-    ours = set(expected.values())
-    with contextlib.suppress(AssertionError):  # reported below, with the counts
-        wait_for(
-            lambda: set(expected) <= {eid for eid, _ in delivered_ids(stack, ours)},
-            timeout=180,
-            what="every breach after the outage",
-        )
-    time.sleep(5)
-    counts: dict[str, int] = {}
-    for eid, _ in delivered_ids(stack, ours):
-        counts[eid] = counts.get(eid, 0) + 1
+    counts, lost, duplicates = settle(
+        stack, expected, timeout=180, what="every breach after the outage"
+    )
     refused = sum(1 for line in _sink_log(stack) if line.get("answered") == 503) - refused_before
-    lost = sorted(set(expected) - set(counts))
-    duplicates = {eid: n for eid, n in counts.items() if n > 1}
     print(
         f"sink down {DOWN_S:.0f} s then {SLOW_S:.0f} s per request: escalations expected "
         f"{len(expected)}, delivered {len(set(counts) & set(expected))}, refused while down "
