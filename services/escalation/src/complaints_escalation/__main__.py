@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+
 from prometheus_client import CollectorRegistry, disable_created_metrics
 
 from complaints_escalation.app import build_service, due_topic_name, internal_topics
+from complaints_escalation.outbound.holidays import load_chinese_holidays
 from complaints_escalation.outbound.local_store import claim_data_dir
+from complaints_escalation.outbound.policy_file import PolicyError
 from complaints_escalation.settings import EscalationSettings
 from complaints_kit.kafka import cluster_id, provision_topics
 from complaints_kit.lag import ConsumerLagCollector
@@ -15,6 +20,7 @@ from complaints_kit.streams import JsonLoggingWorker
 from complaints_schemas.topics import ALL_TOPICS, CLASSIFIED, LIFECYCLE
 
 SERVICE = "escalation"
+log = logging.getLogger(__name__)
 
 
 def main() -> None:
@@ -23,6 +29,12 @@ def main() -> None:
     settings = EscalationSettings()
     kafka = KafkaSettings()
     configure_logging(SERVICE, level=settings.log_level, json_lines=settings.log_json)
+    try:  # before anything connects: a bad file stops the service naming file and line
+        settings.policy(holiday_data=load_chinese_holidays())
+    except PolicyError as exc:
+        log.error("invalid policy; not starting", extra={"error": str(exc)})
+        print(f"complaints-escalation: {exc}", file=sys.stderr)
+        sys.exit(2)
     provision_topics(kafka, [*ALL_TOPICS, *internal_topics(settings)])
     claim_data_dir(settings.data_dir, cluster_id=cluster_id(kafka))
     registry = CollectorRegistry()

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import sys
 from collections.abc import Iterator
 
 import uvicorn
 from prometheus_client import CollectorRegistry, disable_created_metrics
 
 from complaints_intake.app import create_app
+from complaints_intake.channels_file import ChannelsFileError
 from complaints_intake.settings import IntakeSettings
 from complaints_kit.lag import ConsumerLagCollector
 from complaints_kit.logs import configure_logging
 from complaints_kit.settings import KafkaSettings
 from complaints_schemas.topics import SUBMITTED
 
+log = logging.getLogger(__name__)
 SERVICE = "intake"
 
 
@@ -40,7 +44,12 @@ def main() -> None:
     ConsumerLagCollector(
         kafka, group=settings.consumer_group, topics=[SUBMITTED.name], registry=registry
     )
-    app = create_app(settings, kafka, registry=registry)
+    try:
+        app = create_app(settings, kafka, registry=registry)
+    except ChannelsFileError as exc:  # named with file and line; nothing has connected yet
+        log.error("invalid channels file; not starting", extra={"error": str(exc)})
+        print(f"complaints-intake: {exc}", file=sys.stderr)
+        sys.exit(2)
     config = uvicorn.Config(
         app,
         host=settings.http_host,
