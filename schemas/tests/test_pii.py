@@ -14,6 +14,9 @@ from complaints_schemas.pii import mask
         ("card 6222021234567890123", "card 6222********0123"),
         ("mail zhang.san@example.com now", "mail z***@example.com now"),
         ("order 2026112212 is late", "order 2026112212 is late"),
+        ("卡号 4111 1111 1111 1111 被扣", "卡号 4111 **** **** 1111 被扣"),
+        ("card 6222-0202-0011-2233-446", "card 6222 **** **** 446"),
+        ("on 2025-03-01 at 10:00", "on 2025-03-01 at 10:00"),
     ],
 )
 def test_mask(text: str, expected: str) -> None:
