@@ -22,17 +22,17 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import re
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bench.loadgen import LoadConfig, percentile
 from bench.loadgen import run as loadgen_run
-from complaints_cli.broker import kafka_broker, kafka_version
+from bench.record import provenance, write
+from complaints_cli.broker import kafka_broker
 from complaints_cli.stack import Stack
 
 RESULTS = Path(__file__).parent / "results"
@@ -198,17 +198,12 @@ def main() -> None:
             ack_share=args.ack_share,
             wait=args.wait,
         )
-    result |= {
-        "command": f"uv run python -m bench.delivery --rate {args.rate:g} "
-        f"--seconds {args.seconds:g} --sla {args.sla:g}",
-        "kafka": kafka_version(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "load_average_before": round(load_before, 1),
-        "load_average_after": round(os.getloadavg()[0], 1),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    command = (
+        f"uv run python -m bench.delivery --rate {args.rate:g} "
+        f"--seconds {args.seconds:g} --sla {args.sla:g}"
+    )
+    result |= provenance(command, load_before=load_before)
+    write(args.out, result)
     print(json.dumps(result))
 
 

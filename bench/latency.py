@@ -29,12 +29,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import tempfile
 import threading
 import time
 from bisect import bisect_left
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +42,9 @@ from confluent_kafka import OFFSET_END, Consumer, TopicPartition
 from bench.floor import run as floor_run
 from bench.loadgen import LoadConfig, percentile
 from bench.loadgen import run as loadgen_run
+from bench.record import provenance, write
 from bench.throughput import classified_taken
-from complaints_cli.broker import kafka_broker, kafka_version
+from complaints_cli.broker import kafka_broker
 from complaints_cli.stack import Stack
 from complaints_schemas.topics import CLASSIFIED
 
@@ -250,17 +250,12 @@ def main() -> None:
             floor_messages=args.floor_messages,
             warmup=args.warmup,
         )
-    result |= {
-        "command": f"uv run python -m bench.latency --rates {args.rates} "
-        f"--seconds {args.seconds:g} --drain {args.drain:g}",
-        "kafka": kafka_version(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "load_average_before": round(load_before, 1),
-        "load_average_after": round(os.getloadavg()[0], 1),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    command = (
+        f"uv run python -m bench.latency --rates {args.rates} "
+        f"--seconds {args.seconds:g} --drain {args.drain:g}"
+    )
+    result |= provenance(command, load_before=load_before)
+    write(args.out, result)
     print(json.dumps({k: v for k, v in result.items() if k != "floor"}))
 
 

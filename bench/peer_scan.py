@@ -24,16 +24,15 @@ import argparse
 import json
 import math
 import os
-import platform
 import random
 import sqlite3
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench.loadgen import percentile
+from bench.record import provenance, write
 
 RESULTS = Path(__file__).parent / "results"
 SLA = {"red": 600.0, "yellow": 1800.0, "green": 7200.0}  # the seeds' response SLAs
@@ -197,15 +196,12 @@ def main() -> None:
         burst=args.burst,
         intervals=[float(i) for i in args.intervals.split(",")],
     )
-    result |= {
-        "command": f"uv run python -m bench.peer_scan --complaints {args.complaints} "
-        f"--intervals {args.intervals}",
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "load_average_before": round(load_before, 1),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    command = (
+        f"uv run python -m bench.peer_scan --complaints {args.complaints} "
+        f"--intervals {args.intervals}"
+    )
+    result |= provenance(command, load_before=load_before, broker=False)
+    write(args.out, result)
     print(json.dumps(result))
 
 

@@ -22,12 +22,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +36,8 @@ from bench import profiles
 from bench.floor import run as floor_run
 from bench.loadgen import LoadConfig
 from bench.loadgen import run as loadgen_run
-from complaints_cli.broker import kafka_broker, kafka_version
+from bench.record import provenance, write
+from complaints_cli.broker import kafka_broker
 from complaints_cli.stack import Stack
 
 RESULTS = Path(__file__).parent / "results"
@@ -212,17 +211,12 @@ def main() -> None:
             floor_messages=args.floor_messages,
             profile=not args.no_profile,
         )
-    result |= {
-        "command": "uv run python -m bench.throughput "
-        + f"--complaints {args.complaints} --timeout {args.timeout:g}",
-        "kafka": kafka_version(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "load_average_before": round(load_before, 1),
-        "load_average_after": round(os.getloadavg()[0], 1),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    command = (
+        "uv run python -m bench.throughput "
+        + f"--complaints {args.complaints} --timeout {args.timeout:g}"
+    )
+    result |= provenance(command, load_before=load_before)
+    write(args.out, result)
     print(json.dumps({k: v for k, v in result.items() if k != "paths"}))
 
 

@@ -26,7 +26,6 @@ import dataclasses
 import json
 import multiprocessing as mp
 import os
-import platform
 import random
 import re
 import tempfile
@@ -40,8 +39,9 @@ import httpx
 from aiokafka.partitioner import murmur2
 from confluent_kafka import Consumer, Producer, TopicPartition
 
+from bench.record import provenance, write
 from bench.sim_history import CATEGORIES
-from complaints_cli.broker import free_port, kafka_broker, kafka_version
+from complaints_cli.broker import free_port, kafka_broker
 from complaints_cli.processes import ServiceProcess
 from complaints_escalation.app import STATE_TABLE, internal_topics
 from complaints_escalation.domain.state import ComplaintState
@@ -429,17 +429,12 @@ def main() -> None:
         workdir = Path(tmp)
         with kafka_broker(workdir / "kafka") as bootstrap:
             result = run(args, bootstrap, workdir)
-    result.update(
-        command="uv run python -m bench.timers "
-        f"--clocks {args.clocks} --burst {args.burst} --lead {args.lead:g}",
-        kafka=kafka_version(),
-        machine=f"{platform.machine()}, {os.cpu_count()} cores",
-        load_average_before=round(load_before, 1),
-        load_average_after=round(os.getloadavg()[0], 1),
-        date=datetime.now(UTC).isoformat(timespec="seconds"),
+    command = (
+        "uv run python -m bench.timers "
+        f"--clocks {args.clocks} --burst {args.burst} --lead {args.lead:g}"
     )
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "timers.json").write_text(json.dumps(result, indent=2) + "\n")
+    result |= provenance(command, load_before=load_before)
+    write(RESULTS / "timers.json", result)
     print(json.dumps(result, indent=2))
 
 
