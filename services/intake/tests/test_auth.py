@@ -92,6 +92,7 @@ async def test_a_channel_submits_its_own_complaints_only(
     )
     assert [r["status"] for r in batch.json()["results"]] == [202, 403]
     assert len(harness.sender.sent) == 2
+    assert harness.metric("complaints_intake_auth_refused_total", reason="other_channel") == 2
 
 
 async def test_lifecycle_steps_are_authorised_per_channel(client: httpx.AsyncClient) -> None:

@@ -8,7 +8,6 @@ import sys
 from prometheus_client import CollectorRegistry, disable_created_metrics
 
 from complaints_escalation.app import build_service, due_topic_name, internal_topics
-from complaints_escalation.outbound.holidays import load_chinese_holidays
 from complaints_escalation.outbound.local_store import claim_data_dir
 from complaints_escalation.outbound.policy_file import PolicyError
 from complaints_escalation.settings import EscalationSettings
@@ -29,18 +28,17 @@ def main() -> None:
     settings = EscalationSettings()
     kafka = KafkaSettings()
     configure_logging(SERVICE, level=settings.log_level, json_lines=settings.log_json)
-    try:  # before anything connects: a bad file stops the service naming file and line
-        settings.policy(holiday_data=load_chinese_holidays())
+    registry = CollectorRegistry()
+    try:  # builds without connecting: a bad policy stops the service naming file and line
+        service = build_service(settings, kafka, registry=registry)
     except PolicyError as exc:
         log.error("invalid policy; not starting", extra={"error": str(exc)})
         print(f"complaints-escalation: {exc}", file=sys.stderr)
         sys.exit(2)
     provision_topics(kafka, [*ALL_TOPICS, *internal_topics(settings)])
-    claim_data_dir(settings.data_dir, cluster_id=cluster_id(kafka))
-    registry = CollectorRegistry()
+    claim_data_dir(settings.data_dir, cluster_id=cluster_id(kafka))  # before the store opens
     topics = [CLASSIFIED.name, LIFECYCLE.name, due_topic_name(settings.app_id)]
     ConsumerLagCollector(kafka, group=settings.app_id, topics=topics, registry=registry)
-    service = build_service(settings, kafka, registry=registry)
     worker = JsonLoggingWorker(
         service.app,
         service.ops,

@@ -52,18 +52,7 @@ class Summary:
 
 
 def encode(state: ComplaintState, *, partition: int) -> bytes:
-    due = next_due(state)
-    c = state.classification
-    is_open = c is not None and state.status in (Status.OPEN, Status.RESOLVED)
-    header = [
-        FORMAT,
-        _CURRENT_ZDICT,
-        partition,
-        None if due is None else round(due.timestamp() * 1000),
-        state.version,
-        c.severity.value if c is not None and is_open else None,
-        c.department if c is not None else None,
-    ]
+    header = [FORMAT, _CURRENT_ZDICT, *_summary_fields(state, partition)]
     body = body_json(state).encode()
     deflate = _DEFLATE.copy()
     return (
@@ -86,13 +75,33 @@ def summary(complaint_id: str, raw: bytes) -> Summary:
     if raw[:1] == b"{":
         return _legacy_summary(complaint_id, raw)
     try:
-        fmt, _zdict, partition, due_ms, token, severity, department = json.loads(
-            raw[: raw.index(b"\n")]
-        )
+        fmt, _zdict, *fields = json.loads(raw[: raw.index(b"\n")])
     except ValueError as exc:
         raise UnreadableState(f"unreadable state header: {exc}") from exc
     if fmt != FORMAT:
         raise UnreadableState(f"unknown state format {fmt!r}")
+    return _summary(complaint_id, fields)
+
+
+def _summary_fields(state: ComplaintState, partition: int) -> list[Any]:
+    """partition, next due (epoch ms), token, severity and department while open."""
+    due = next_due(state)
+    c = state.classification
+    is_open = c is not None and state.status in (Status.OPEN, Status.RESOLVED)
+    return [
+        partition,
+        None if due is None else round(due.timestamp() * 1000),
+        state.version,
+        c.severity.value if c is not None and is_open else None,
+        c.department if c is not None else None,
+    ]
+
+
+def _summary(complaint_id: str, fields: list[Any]) -> Summary:
+    try:
+        partition, due_ms, token, severity, department = fields
+    except ValueError as exc:
+        raise UnreadableState(f"unreadable state header: {exc}") from exc
     return Summary(
         complaint_id=complaint_id,
         partition=int(partition),
@@ -152,5 +161,4 @@ def _remember(cache: dict[K, V], key: K, value: V) -> None:
 
 def _legacy_summary(complaint_id: str, raw: bytes) -> Summary:
     partition, state = decode(raw)
-    rewritten = encode(state, partition=partition)
-    return summary(complaint_id, rewritten)
+    return _summary(complaint_id, _summary_fields(state, partition))

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from complaints_intake.domain.channels import Channel, Channels, TokenBucket
-from complaints_intake.domain.problems import problem
+from complaints_intake.domain.problems import Problem, problem
 from complaints_intake.inbound.http.problems import ProblemError
 from complaints_intake.metrics import IntakeMetrics
 from complaints_kit.clock import Clock
@@ -66,11 +66,21 @@ class ChannelGate:
             )
 
     def forbid(self, detail: str, *, reason: str) -> ProblemError:
+        return ProblemError(self._refusal(detail, reason=reason))
+
+    def other_channel(self, channel: Channel | None, submitted: str) -> Problem | None:
+        """The 403 for a key submitting another channel's complaint; None when it may."""
+        if channel is None or submitted == channel.name:
+            return None
+        return self._refusal(
+            f"This key is channel {channel.name!r}'s; it cannot submit for {submitted!r}.",
+            reason="other_channel",
+        )
+
+    def _refusal(self, detail: str, *, reason: str) -> Problem:
         self._metrics.auth_refused.labels(reason).inc()
-        return ProblemError(
-            problem(
-                kind="forbidden", title="Not allowed for this channel", status=403, detail=detail
-            )
+        return problem(
+            kind="forbidden", title="Not allowed for this channel", status=403, detail=detail
         )
 
 

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from complaints_intake.domain.channels import Channel
 from complaints_intake.domain.problems import problem, validation_problem
 from complaints_intake.inbound.handlers import Acceptance, IntakeHandlers
-from complaints_intake.inbound.http.auth import Caller, Gate
+from complaints_intake.inbound.http.auth import Caller, ChannelGate, Gate
 from complaints_intake.inbound.http.models import (
     AcceptedResponse,
     BatchItemResult,
@@ -68,12 +68,9 @@ async def submit_complaint(
     channels: Gate,
 ) -> AcceptedResponse:
     """Accept one complaint; answers after the broker acknowledged it (or it was a resend)."""
-    if channel is not None and complaint.channel.value != channel.name:
-        raise channels.forbid(
-            f"This key is channel {channel.name!r}'s; it cannot submit for "
-            f"{complaint.channel.value!r}.",
-            reason="other_channel",
-        )
+    refusal = channels.other_channel(channel, complaint.channel.value)
+    if refusal is not None:
+        raise ProblemError(refusal)
     result = await handlers.accept(complaint, source="http")
     response.headers["Location"] = f"/v1/complaints/{result.complaint_id}"
     return AcceptedResponse(complaint_id=result.complaint_id, duplicate=result.duplicate)
@@ -101,7 +98,10 @@ async def submit_batch(
     if channel is not None and len(items) > 1:
         channels.admit(channel, len(items) - 1)  # the rate counts complaints, not requests
     results = await asyncio.gather(
-        *(_accept_item(handlers, index, item, channel) for index, item in enumerate(items))
+        *(
+            _accept_item(handlers, index, item, channel, channels)
+            for index, item in enumerate(items)
+        )
     )
     return BatchResponse(
         accepted=sum(1 for r in results if r.status == 202 and not r.duplicate),
@@ -112,7 +112,11 @@ async def submit_batch(
 
 
 async def _accept_item(
-    handlers: IntakeHandlers, index: int, item: Any, channel: Channel | None
+    handlers: IntakeHandlers,
+    index: int,
+    item: Any,
+    channel: Channel | None,
+    channels: ChannelGate,
 ) -> BatchItemResult:
     try:
         complaint = ComplaintSubmitted.model_validate(item)
@@ -120,14 +124,9 @@ async def _accept_item(
         body = validation_problem(exc.errors())
         handlers.count_http_rejection(rejection_reason(body))
         return BatchItemResult(index=index, status=422, problem=body)
-    if channel is not None and complaint.channel.value != channel.name:
-        body = problem(
-            kind="forbidden",
-            title="Not allowed for this channel",
-            status=403,
-            detail=f"This key is channel {channel.name!r}'s, not {complaint.channel.value!r}'s.",
-        )
-        return BatchItemResult(index=index, status=403, problem=body)
+    refusal = channels.other_channel(channel, complaint.channel.value)
+    if refusal is not None:
+        return BatchItemResult(index=index, status=403, problem=refusal)
     try:
         result: Acceptance = await handlers.accept(complaint, source="http")
     except ValidationError as exc:
