@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from complaints_intake.channels_file import load_channels
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".local" / "bin"
 SCHEMAS = ROOT / ".local" / "k8s-schemas"
@@ -72,3 +74,24 @@ def test_every_service_is_deployed_scraped_and_probed() -> None:
         assert workloads[faust_worker]["kind"] == "StatefulSet"
         assert ("PodDisruptionBudget", faust_worker) in kinds
         assert workloads[faust_worker]["spec"]["replicas"] == 3
+
+
+def test_intake_authenticates_with_the_channels_secret(tmp_path: Path) -> None:
+    docs = list(yaml.safe_load_all(build("overlays/production")))
+    intake = next(
+        d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "intake"
+    )
+    pod = intake["spec"]["template"]["spec"]
+    env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+    mount = pod["containers"][0]["volumeMounts"][0]
+    volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+    secret = next(
+        d
+        for d in docs
+        if d["kind"] == "Secret" and d["metadata"]["name"] == volume["secret"]["secretName"]
+    )
+    file_name = Path(env["INTAKE_CHANNELS_FILE"]).name
+    assert Path(env["INTAKE_CHANNELS_FILE"]).parent == Path(mount["mountPath"])
+    path = tmp_path / file_name
+    path.write_text(secret["stringData"][file_name], encoding="utf-8")
+    assert load_channels(path).channels  # what intake reads at start, or exits naming the line

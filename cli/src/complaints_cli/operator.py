@@ -76,4 +76,4 @@ def channel_key(
     key = f"{channel}_{secrets.token_urlsafe(32)}"
     name = key_id or f"{channel}-{datetime.now(UTC):%Y%m%d}"
     typer.echo(f"key (give to the channel): {key}")
-    typer.echo(f"channels file entry:       {{id: {name}, sha256: {hash_key(key)}}}")
+    typer.echo(f'channels file entry:       {{id: {name}, sha256: "{hash_key(key)}"}}')

@@ -25,11 +25,11 @@ def channels_file(tmp_path: Path) -> Path:
     path.write_text(
         f"""channels:
   app:
-    keys: [{{id: app-1, sha256: {hash_key(APP_KEY)}}}]
+    keys: [{{id: app-1, sha256: "{hash_key(APP_KEY)}"}}]
     actions: [acknowledged]
     rate: {{per_second: 2, burst: 3}}
   hotline:
-    keys: [{{id: crm-1, sha256: {hash_key(CRM_KEY)}}}]
+    keys: [{{id: crm-1, sha256: "{hash_key(CRM_KEY)}"}}]
 """,
         encoding="utf-8",
     )
