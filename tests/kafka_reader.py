@@ -18,6 +18,19 @@ def read_raw(
     bootstrap: str, topic: str, *, timeout: float = 10.0
 ) -> list[tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]]:
     """Every record of a topic from the beginning to the current end: (key, value, headers)."""
+    return [(key, value, headers) for _, _, key, value, headers in _read(bootstrap, topic, timeout)]
+
+
+def read_positions(
+    bootstrap: str, topic: str, *, timeout: float = 10.0
+) -> list[tuple[int, int, bytes | None]]:
+    """(partition, offset, value) of every record of a topic to its current end."""
+    return [(p, o, value) for p, o, _, value, _ in _read(bootstrap, topic, timeout)]
+
+
+def _read(
+    bootstrap: str, topic: str, timeout: float
+) -> list[tuple[int, int, bytes | None, bytes | None, list[tuple[str, bytes]]]]:
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
@@ -41,7 +54,9 @@ def read_raw(
             msg = consumer.poll(0.5)
             if msg is None or msg.error():
                 continue
-            records.append((msg.key(), msg.value(), list(msg.headers() or [])))
+            records.append(
+                (msg.partition(), msg.offset(), msg.key(), msg.value(), list(msg.headers() or []))
+            )
             if msg.offset() + 1 >= ends[msg.partition()]:
                 todo.discard(msg.partition())
         return records

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer, TopicPartition
 
 from complaints_cli.stack import Stack
 from complaints_escalation.domain.transitions import escalation_id
@@ -41,7 +41,7 @@ from complaints_schemas.events import (
 )
 from tests.e2e.conftest import RED_SLA_SECONDS
 from tests.faults.deliveries import delivered_ids, per_escalation, received
-from tests.kafka_reader import read_events, read_raw, wait_for
+from tests.kafka_reader import read_events, read_positions, read_raw, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -206,6 +206,10 @@ def test_services_killed_in_turn_lose_and_double_nothing(
                 for cid in missing_state[:10]
             )
         )
+        print(
+            "where they sit against the classifier's committed offsets:",
+            offsets(stack, missing_state),
+        )
     assert missing_state == []
     assert duplicates == {}
     # Only POSTs answered in the instant before the notifier's SIGKILL may be repeated.
@@ -214,3 +218,29 @@ def test_services_killed_in_turn_lose_and_double_nothing(
     assert late == []
     for name, proc in stack.services.items():
         assert proc.running(), name
+
+
+def offsets(stack: Stack, cids: list[str]) -> dict[str, Any]:
+    """(partition, offset) of each missing complaint on accepted and by-customer, and the
+    classifier group's committed offset of those partitions."""
+    config = {"bootstrap.servers": stack.bootstrap, "group.id": "complaints-classifier"}
+    consumer = Consumer(config)
+    try:
+        out: dict[str, Any] = {}
+        for topic in (topics.ACCEPTED.name, "complaints-classifier-by-customer"):
+            meta = consumer.list_topics(topic, timeout=10).topics[topic]
+            committed = consumer.committed(
+                [TopicPartition(topic, p) for p in meta.partitions], timeout=10
+            )
+            where = sorted(
+                (partition, offset)
+                for partition, offset, value in read_positions(stack.bootstrap, topic)
+                if any(cid.encode() in (value or b"") for cid in cids)
+            )
+            out[topic] = {
+                "missing at": where,
+                "committed": {tp.partition: tp.offset for tp in committed},
+            }
+        return out
+    finally:
+        consumer.close()

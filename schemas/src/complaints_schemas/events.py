@@ -255,7 +255,12 @@ class ComplaintRejected(Event):
     key_field: ClassVar[str] = "source"
 
     reason: Literal[
-        "undecodable", "invalid_envelope", "invalid_event", "unknown_complaint", "too_large"
+        "undecodable",
+        "invalid_envelope",
+        "invalid_event",
+        "unknown_complaint",
+        "too_large",
+        "processing_failed",  # valid, but handling it raised: a bug to fix, then replay
     ]
     detail: str
     errors: tuple[FieldError, ...] = ()

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from prometheus_client import CollectorRegistry
 
-from complaints_classifier.inbound.handlers import Handlers, Origin
+from complaints_classifier.inbound.handlers import Handlers
 from complaints_classifier.live_rules import StaticRules
 from complaints_classifier.metrics import ClassifierMetrics
 from complaints_classifier.outbound.customer_store import MemoryCustomerStore
@@ -15,6 +15,7 @@ from complaints_classifier.outbound.publisher import Delivered
 from complaints_classifier.outbound.window_store import MemoryWindowStore
 from complaints_classifier.repartition import ToWindow
 from complaints_kit.clock import FakeClock
+from complaints_kit.records import Origin, handle_record
 from complaints_schemas.cloudevents import encode
 from complaints_schemas.events import ComplaintClassified, ComplaintRejected, Scope, Severity
 
@@ -171,3 +172,20 @@ async def test_customer_stage_links_a_duplicate_and_writes_only_on_change() -> N
     for message in publisher.to_windows:
         await handlers.windowed(message.model_dump_json().encode(), ACCEPTED)
     assert [e.duplicate_of for e in publisher.classifieds] == [None, "C-1", "C-1"]
+
+
+async def test_a_record_whose_handling_raises_is_dead_lettered_with_the_error() -> None:
+    handlers, publisher, *_ = build()
+    record = encode(complaint("C-1"), source="/services/intake", id="C-1", time=T0)
+
+    async def failed(exc: Exception) -> None:
+        await handlers.failed(record.value, ACCEPTED, exc)
+
+    async def broken() -> None:
+        raise KeyError("no department for category")
+
+    await handle_record(broken, origin=ACCEPTED, failed=failed, retryable=())
+    ((rejected, _),) = publisher.rejecteds
+    assert rejected.reason == "processing_failed"
+    assert "no department for category" in rejected.detail
+    assert (rejected.original, rejected.offset) == (record.value, ACCEPTED.offset)

@@ -9,13 +9,14 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from complaints_escalation.domain.policy import EscalationPolicy
-from complaints_escalation.inbound.handlers import Handlers, Origin
+from complaints_escalation.inbound.handlers import Handlers
 from complaints_escalation.metrics import EscalationMetrics
 from complaints_escalation.outbound.state_store import MemoryStateStore
 from complaints_escalation.scheduling.due_message import DueBatch, DueMessage
 from complaints_escalation.scheduling.index import DueIndex
 from complaints_escalation.scheduling.timer import Timer
 from complaints_kit.clock import FakeClock
+from complaints_kit.records import Origin, handle_record
 from complaints_schemas.cloudevents import encode
 from complaints_schemas.events import (
     ComplaintEscalated,
@@ -209,3 +210,20 @@ async def test_a_redelivered_event_rewrites_the_state_for_the_changelog(
         )
         == 1
     )
+
+
+async def test_a_record_whose_handling_raises_is_dead_lettered_with_the_error(
+    world: World,
+) -> None:
+    origin = Origin(topic=CLASSIFIED.name, partition=1, offset=9, key=b"H-9")
+
+    async def failed(exc: Exception) -> None:
+        await world.handlers.failed(b"raw", origin, exc)
+
+    async def broken() -> None:
+        raise ZeroDivisionError("policy divides by zero")
+
+    await handle_record(broken, origin=origin, failed=failed, retryable=())
+    [dead] = world.publisher.dead_letters
+    assert (dead.reason, dead.original, dead.offset) == ("processing_failed", b"raw", 9)
+    assert "policy divides by zero" in dead.detail

@@ -7,14 +7,22 @@ from __future__ import annotations
 
 import logging
 import ssl
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import faust
+from aiokafka.errors import KafkaError
+from faust.types import EventT, StreamT
 
 from complaints_kit.logs import configure_logging
+from complaints_kit.records import Origin, handle_record
 from complaints_kit.settings import KafkaSettings
+from complaints_schemas.cloudevents import Headers
 from complaints_schemas.topics import COMPLAINT_PARTITIONS
+
+Handle = Callable[[bytes | None, Headers, Origin], Awaitable[None]]
+Failed = Callable[[bytes | None, Origin, Exception], Awaitable[None]]
 
 
 def faust_app(
@@ -59,6 +67,41 @@ def faust_credentials(kafka: KafkaSettings) -> faust.SASLCredentials | faust.SSL
 
 
 RAW: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
+
+
+def record_agent(handle: Handle, failed: Failed) -> Callable[[StreamT[Any]], Awaitable[None]]:
+    """An agent body: each record of its partitions in order, handled by `handle`; broker
+    trouble retried and a failing record dead-lettered through `failed` (handle_record)."""
+
+    async def process(stream: StreamT[Any]) -> None:
+        event: EventT[Any]
+        async for event in stream.events():
+            message = event.message
+            value, headers = event.value, _headers(message.headers)
+            origin = Origin(
+                topic=message.topic,
+                partition=message.partition,
+                offset=message.offset,
+                key=message.key if isinstance(message.key, bytes) else None,
+            )
+
+            async def handled() -> None:
+                await handle(value, headers, origin)  # noqa: B023 (awaited in this iteration)
+
+            async def dead_letter(exc: Exception) -> None:
+                await failed(value, origin, exc)  # noqa: B023
+
+            await handle_record(handled, origin=origin, failed=dead_letter, retryable=(KafkaError,))
+
+    return process
+
+
+def _headers(raw: Any) -> Headers:
+    if raw is None:
+        return []
+    if isinstance(raw, dict):
+        return list(raw.items())
+    return list(raw)
 
 
 class JsonLoggingWorker(faust.Worker):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from pydantic import ValidationError
 
@@ -15,6 +14,7 @@ from complaints_classifier.outbound.publisher import Publisher
 from complaints_classifier.outbound.window_store import WindowStore
 from complaints_classifier.repartition import ToWindow
 from complaints_kit.clock import Clock
+from complaints_kit.records import Origin
 from complaints_schemas.cloudevents import DecodeError, Headers, decode, field_errors
 from complaints_schemas.dead_letters import dead_letter
 from complaints_schemas.events import ComplaintAccepted, ComplaintClassified, Scope
@@ -26,13 +26,6 @@ _RAISE_CAUSES = {
     "severity.repeat": "repeat",
     "severity.emotion": "emotion",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    topic: str
-    partition: int
-    offset: int
 
 
 class Handlers:
@@ -132,6 +125,11 @@ class Handlers:
                 m.severity_raises.labels(_RAISE_CAUSES[reason.rule]).inc()
             if event.scope is Scope.RISK and reason.rule.startswith("scope.risk."):
                 m.risk_causes.labels(reason.rule.removeprefix("scope.risk.")).inc()
+
+    async def failed(self, value: bytes | None, origin: Origin, error: Exception) -> None:
+        """A record whose handling raised (a bug on its path): dead-lettered with the error."""
+        exc = DecodeError("processing_failed", repr(error))
+        await self._reject(value, origin, reason=exc.reason, detail=exc.detail, error=exc)
 
     async def _internal(self, value: bytes | None, origin: Origin) -> ToWindow | None:
         try:

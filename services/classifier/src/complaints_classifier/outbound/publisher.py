@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 from faust.types import TopicT
 
@@ -13,8 +12,6 @@ from complaints_schemas.cloudevents import KafkaRecord, encode
 from complaints_schemas.events import ComplaintClassified, ComplaintRejected
 
 SOURCE = "/services/classifier"
-
-log = logging.getLogger(__name__)
 
 Delivered = Callable[[], None]
 
@@ -38,7 +35,9 @@ class Publisher(Protocol):
 
 
 class FaustPublisher:
-    """Sends without waiting for each acknowledgement: faust flushes before it commits offsets."""
+    """Each send returns once the broker has the record: a failed send raises (and the record
+    is retried, see complaints_kit.records) instead of its offset being committed regardless
+    (faust's flush before a commit waits for sends but does not check that they succeeded)."""
 
     def __init__(
         self, *, to_customer: TopicT, to_window: TopicT, classified: TopicT, rejected: TopicT
@@ -49,44 +48,32 @@ class FaustPublisher:
         self._rejected = rejected
 
     async def to_customer(self, message: ToWindow) -> None:
-        await self._to_customer.send(
-            key=message.content.complaint.customer.id.encode(),
-            value=message.model_dump_json().encode(),
-            force=True,
-        )
+        key = message.content.complaint.customer.id.encode()
+        await _delivered(self._to_customer, key, message.model_dump_json().encode())
 
     async def to_window(self, message: ToWindow) -> None:
-        await self._to_window.send(
-            key=message.content.fingerprint.encode(),
-            value=message.model_dump_json().encode(),
-            force=True,
-        )
+        key = message.content.fingerprint.encode()
+        await _delivered(self._to_window, key, message.model_dump_json().encode())
 
     async def classified(
         self, event: ComplaintClassified, *, on_delivered: Delivered | None = None
     ) -> None:
         # The CloudEvents id is the complaint id: a re-emission is recognisably the same event.
         record = encode(event, source=SOURCE, id=event.complaint_id, time=event.classified_at)
-        sent = await self._classified.send(
-            key=record.key, value=record.value, headers=_headers(record), force=True
-        )
-        sent.add_done_callback(_on_done(on_delivered))  # type: ignore[attr-defined]
+        await _delivered(self._classified, record.key, record.value, _headers(record))
+        if on_delivered is not None:
+            on_delivered()
 
     async def rejected(self, event: ComplaintRejected, *, id: str) -> None:
         record = encode(event, source=SOURCE, id=id, time=event.rejected_at)
-        await self._rejected.send(
-            key=record.key, value=record.value, headers=_headers(record), force=True
-        )
+        await _delivered(self._rejected, record.key, record.value, _headers(record))
 
 
-def _on_done(on_delivered: Delivered | None) -> Callable[[Any], None]:
-    def done(future: Any) -> None:
-        if future.cancelled() or future.exception() is not None:
-            log.error("classified event not delivered", exc_info=future.exception())
-        elif on_delivered is not None:
-            on_delivered()
-
-    return done
+async def _delivered(
+    topic: TopicT, key: bytes, value: bytes, headers: list[tuple[str, bytes]] | None = None
+) -> None:
+    sent = await topic.send(key=key, value=value, headers=headers, force=True)
+    await sent  # the broker's acknowledgement, or the send's exception
 
 
 def _headers(record: KafkaRecord) -> list[tuple[str, bytes]]:

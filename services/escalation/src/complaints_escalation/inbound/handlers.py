@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
@@ -27,6 +26,7 @@ from complaints_escalation.scheduling.due_message import DueBatch, InvalidDueMes
 from complaints_escalation.scheduling.index import DueEntry
 from complaints_escalation.scheduling.timer import RETRY_DELAY, Timer
 from complaints_kit.clock import Clock
+from complaints_kit.records import Origin
 from complaints_schemas.cloudevents import DecodeError, Headers, decode
 from complaints_schemas.dead_letters import dead_letter
 from complaints_schemas.events import (
@@ -38,16 +38,6 @@ from complaints_schemas.events import (
 log = logging.getLogger(__name__)
 
 E = TypeVar("E", bound=Event)
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where a record came from."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
 
 
 class Handlers:
@@ -259,6 +249,10 @@ class Handlers:
         except DecodeError as exc:
             await self._reject(exc, value, origin)
             return None
+
+    async def failed(self, value: bytes | None, origin: Origin, error: Exception) -> None:
+        """A record whose handling raised (a bug on its path): dead-lettered with the error."""
+        await self._reject(DecodeError("processing_failed", repr(error)), value, origin)
 
     async def _reject(self, exc: DecodeError, value: bytes | None, origin: Origin) -> None:
         self.metrics.rejected.labels(exc.reason).inc()

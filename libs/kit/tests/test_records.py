@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import pytest
+
+from complaints_kit.records import RETRY_MAX_S, Origin, handle_record
+
+ORIGIN = Origin(topic="t", partition=1, offset=7)
+
+
+class BrokerDown(Exception):
+    pass
+
+
+class Recorder:
+    def __init__(self, failures: list[Exception]) -> None:
+        self.failures = failures
+        self.calls = 0
+        self.slept: list[float] = []
+        self.dead_letters: list[Exception] = []
+
+    async def handle(self) -> None:
+        self.calls += 1
+        if self.failures:
+            raise self.failures.pop(0)
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+    async def failed(self, exc: Exception) -> None:
+        self.dead_letters.append(exc)
+
+    async def run(self) -> None:
+        await handle_record(
+            self.handle,
+            origin=ORIGIN,
+            failed=self.failed,
+            retryable=(BrokerDown,),
+            sleep=self.sleep,
+        )
+
+
+async def test_broker_trouble_is_retried_with_growing_capped_backoff_until_it_passes() -> None:
+    r = Recorder([BrokerDown() for _ in range(8)])
+    await r.run()
+    assert r.calls == 9
+    assert r.dead_letters == []
+    assert r.slept[:3] == [0.1, 0.2, 0.4]
+    assert max(r.slept) == RETRY_MAX_S
+    assert r.slept == sorted(r.slept)
+
+
+async def test_a_bug_dead_letters_the_record_once_and_is_not_retried() -> None:
+    bug = KeyError("severity")
+    r = Recorder([BrokerDown(), bug])
+    await r.run()
+    assert r.calls == 2
+    assert r.dead_letters == [bug]
+
+
+async def test_success_neither_sleeps_nor_dead_letters() -> None:
+    r = Recorder([])
+    await r.run()
+    assert (r.calls, r.slept, r.dead_letters) == (1, [], [])
+
+
+async def test_a_dead_letter_is_retried_through_broker_trouble_too() -> None:
+    r = Recorder([ValueError("bug")])
+    outcomes: list[Exception] = [BrokerDown(), BrokerDown()]
+
+    async def failed(exc: Exception) -> None:
+        if outcomes:
+            raise outcomes.pop(0)
+        r.dead_letters.append(exc)
+
+    await handle_record(
+        r.handle, origin=ORIGIN, failed=failed, retryable=(BrokerDown,), sleep=r.sleep
+    )
+    assert (r.calls, len(r.dead_letters), r.slept) == (1, 1, [0.1, 0.2])
+
+
+async def test_a_dead_letter_that_cannot_be_written_is_raised_not_dropped() -> None:
+    async def failed(exc: Exception) -> None:
+        raise TypeError("cannot encode")
+
+    async def handle() -> None:
+        raise ValueError("bug")
+
+    with pytest.raises(TypeError):
+        await handle_record(handle, origin=ORIGIN, failed=failed, retryable=(BrokerDown,))
