@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from complaints_kit.records import RETRY_MAX_S, Origin, handle_record
+from complaints_kit.records import RETRY_MAX_S, OffsetGaps, Origin, handle_record
 
 ORIGIN = Origin(topic="t", partition=1, offset=7)
 
@@ -87,3 +87,35 @@ async def test_a_dead_letter_that_cannot_be_written_is_raised_not_dropped() -> N
 
     with pytest.raises(TypeError):
         await handle_record(handle, origin=ORIGIN, failed=failed, retryable=(BrokerDown,))
+
+
+def test_contiguous_offsets_and_a_rewind_are_not_gaps() -> None:
+    gaps = OffsetGaps()
+    seen = [gaps.missing_from(Origin("t", 0, o)) for o in (5, 6, 7, 3, 4, 5, 6, 7, 8)]
+    assert seen == [None] * 9
+
+
+def test_a_jump_names_the_first_skipped_offset_per_partition() -> None:
+    gaps = OffsetGaps()
+    assert gaps.missing_from(Origin("t", 0, 0)) is None
+    assert gaps.missing_from(Origin("t", 1, 10)) is None
+    assert gaps.missing_from(Origin("t", 0, 13)) == 1
+    assert gaps.missing_from(Origin("t", 1, 11)) is None
+    assert gaps.missing_from(Origin("u", 0, 40)) is None  # first record of another topic
+    # read again from 1: the records up to 13 follow, then on without another gap
+    assert [gaps.missing_from(Origin("t", 0, o)) for o in range(1, 16)] == [None] * 15
+
+
+def test_a_revoked_partition_starts_afresh() -> None:
+    gaps = OffsetGaps()
+    gaps.missing_from(Origin("t", 0, 4))
+    gaps.forget({("t", 0)})
+    assert gaps.missing_from(Origin("t", 0, 90)) is None  # another worker handled 5..89
+
+
+def test_reading_again_after_retention_deleted_the_gap_is_a_rewind() -> None:
+    gaps = OffsetGaps()
+    gaps.missing_from(Origin("t", 0, 2))
+    assert gaps.missing_from(Origin("t", 0, 50)) == 3
+    # offset 3 is gone: the consumer resets to the log start, 40, and reads on
+    assert [gaps.missing_from(Origin("t", 0, o)) for o in range(40, 55)] == [None] * 15

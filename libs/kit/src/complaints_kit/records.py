@@ -65,3 +65,33 @@ def _bind(
         await failed(exc)
 
     return dead_letter
+
+
+class OffsetGaps:
+    """Notices when a partition's records reach a handler with offsets missing in between.
+
+    Our topics are written without transactions and never compacted, so their offsets are
+    contiguous: a jump means the consumer skipped records. faust does so when a restarted
+    worker recovering its tables fetches stream partitions before seeking them to the
+    committed offsets (the skipped records are never acknowledged, so the committed offset
+    also stops there). The caller seeks back to the first missing offset and reads on.
+    Records deleted by retention while the consumer lagged are no loop: reading again from
+    a deleted offset resets to the log start, at or before the record that showed the gap.
+    """
+
+    def __init__(self) -> None:
+        self._next: dict[tuple[str, int], int] = {}
+
+    def missing_from(self, origin: Origin) -> int | None:
+        """The first skipped offset before this record, or None; then expects its successor."""
+        key = (origin.topic, origin.partition)
+        expected = self._next.get(key)
+        self._next[key] = origin.offset + 1
+        if expected is not None and origin.offset > expected:
+            return expected
+        return None
+
+    def forget(self, partitions: set[tuple[str, int]]) -> None:
+        """Partitions revoked: whoever gets them next starts at the committed offset."""
+        for key in partitions:
+            self._next.pop(key, None)

@@ -16,10 +16,12 @@ from aiokafka.errors import KafkaError
 from faust.types import EventT, StreamT
 
 from complaints_kit.logs import configure_logging
-from complaints_kit.records import Origin, handle_record
+from complaints_kit.records import OffsetGaps, Origin, handle_record
 from complaints_kit.settings import KafkaSettings
 from complaints_schemas.cloudevents import Headers
 from complaints_schemas.topics import COMPLAINT_PARTITIONS
+
+log = logging.getLogger(__name__)
 
 Handle = Callable[[bytes | None, Headers, Origin], Awaitable[None]]
 Failed = Callable[[bytes | None, Origin, Exception], Awaitable[None]]
@@ -71,9 +73,17 @@ RAW: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
 
 def record_agent(handle: Handle, failed: Failed) -> Callable[[StreamT[Any]], Awaitable[None]]:
     """An agent body: each record of its partitions in order, handled by `handle`; broker
-    trouble retried and a failing record dead-lettered through `failed` (handle_record)."""
+    trouble retried and a failing record dead-lettered through `failed` (handle_record);
+    records the consumer skipped are read again (OffsetGaps)."""
 
     async def process(stream: StreamT[Any]) -> None:
+        app, gaps = stream.app, OffsetGaps()
+        keep_every_stream_record(app.consumer)
+
+        async def forget(sender: Any, revoked: set[Any], **_: Any) -> None:
+            gaps.forget({(tp.topic, tp.partition) for tp in revoked})
+
+        app.on_partitions_revoked.connect(forget)  # type: ignore[arg-type]
         event: EventT[Any]
         async for event in stream.events():
             message = event.message
@@ -91,9 +101,40 @@ def record_agent(handle: Handle, failed: Failed) -> Callable[[StreamT[Any]], Awa
             async def dead_letter(exc: Exception) -> None:
                 await failed(value, origin, exc)  # noqa: B023
 
+            missing = gaps.missing_from(origin)
+            if missing is not None:
+                log.warning(
+                    "the consumer skipped records; reading them again",
+                    extra={**_where(origin), "from_offset": missing},
+                )
+                await app.consumer.seek(message.tp, missing)
             await handle_record(handled, origin=origin, failed=dead_letter, retryable=(KafkaError,))
 
     return process
+
+
+class _StreamReadOffsets(dict[Any, int | None]):
+    """faust's consumer drops a fetched record whose offset is below the last one it read of
+    the partition, and takes a jump above it for a gap whose offsets count as acknowledged.
+    So a stale prefetched record arriving after a seek (faust's own after recovering tables,
+    or ours after OffsetGaps) makes it drop the records read again and commit past them.
+    Stream topics here are neither compacted nor transactional and every handler takes a
+    redelivery: they get every record. Changelogs keep faust's check (a stale changelog
+    record applied after a newer one would roll a table value back)."""
+
+    def __getitem__(self, tp: Any) -> int | None:
+        return self.get(tp) if tp.topic.endswith("-changelog") else None
+
+
+def keep_every_stream_record(consumer: Any) -> None:
+    """Install _StreamReadOffsets on a faust consumer (faust-streaming 0.15's private
+    `_read_offset`, read once when its fetcher starts: call before partitions are assigned)."""
+    if not isinstance(consumer._read_offset, _StreamReadOffsets):
+        consumer._read_offset = _StreamReadOffsets(consumer._read_offset)
+
+
+def _where(origin: Origin) -> dict[str, Any]:
+    return {"topic": origin.topic, "partition": origin.partition, "offset": origin.offset}
 
 
 def _headers(raw: Any) -> Headers:
