@@ -119,3 +119,25 @@ def test_reading_again_after_retention_deleted_the_gap_is_a_rewind() -> None:
     assert gaps.missing_from(Origin("t", 0, 50)) == 3
     # offset 3 is gone: the consumer resets to the log start, 40, and reads on
     assert [gaps.missing_from(Origin("t", 0, o)) for o in range(40, 55)] == [None] * 15
+
+
+def test_a_partition_without_progress_between_two_checks_is_stalled() -> None:
+    gaps = OffsetGaps()
+    gaps.missing_from(Origin("t", 0, 4))
+    ends = {("t", 0): 9, ("t", 1): 30, ("t", 2): 5}
+    committed = {("t", 1): 12, ("t", 2): 5}
+    assert gaps.stalled(ends, committed) == {}  # a first look proves nothing
+    gaps.missing_from(Origin("t", 0, 5))  # partition 0 moves on
+    assert gaps.stalled(ends, committed) == {("t", 1): 12}  # 1 never delivered; 2 is done
+    gaps.missing_from(Origin("t", 1, 12))
+    assert gaps.stalled(ends, committed) == {("t", 0): 6}  # 0 stopped at 6 while 9 exist
+
+
+def test_a_partition_starts_at_its_committed_offset_unless_records_were_seen() -> None:
+    gaps = OffsetGaps()
+    gaps.expect(("t", 0), 4)
+    assert gaps.missing_from(Origin("t", 0, 5)) == 4  # 4 acknowledged by faust, never handled
+    gaps.expect(("t", 0), 9)  # committed moved on: what was seen counts
+    assert gaps.missing_from(Origin("t", 0, 6)) is None
+    gaps.expect(("t", 1), None)
+    assert gaps.missing_from(Origin("t", 1, 70)) is None

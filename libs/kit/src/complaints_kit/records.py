@@ -81,6 +81,13 @@ class OffsetGaps:
 
     def __init__(self) -> None:
         self._next: dict[tuple[str, int], int] = {}
+        self._at_last_check: dict[tuple[str, int], int | None] = {}
+
+    def expect(self, key: tuple[str, int], offset: int | None) -> None:
+        """Where a partition starts (its committed offset), unless records of it were seen:
+        faust acknowledges without delivering a record it fetched before a rebalance ended."""
+        if offset is not None:
+            self._next.setdefault(key, offset)
 
     def missing_from(self, origin: Origin) -> int | None:
         """The first skipped offset before this record, or None; then expects its successor."""
@@ -90,6 +97,21 @@ class OffsetGaps:
         if expected is not None and origin.offset > expected:
             return expected
         return None
+
+    def stalled(
+        self, ends: dict[tuple[str, int], int], committed: dict[tuple[str, int], int | None]
+    ) -> dict[tuple[str, int], int]:
+        """Partitions with records beyond the next expected offset (or, if none was seen yet,
+        the committed one) and none received since the previous call: where to read from.
+        faust can leave a partition unfetched after a restart; this names it on the next call.
+        """
+        stalled = {}
+        for key, end in ends.items():
+            start = self._next.get(key, committed.get(key))
+            if start is not None and end > start and self._at_last_check.get(key) == start:
+                stalled[key] = start
+        self._at_last_check = {key: self._next.get(key, committed.get(key)) for key in ends}
+        return stalled
 
     def forget(self, partitions: set[tuple[str, int]]) -> None:
         """Partitions revoked: whoever gets them next starts at the committed offset."""

@@ -5,6 +5,7 @@ Imported only by services that depend on faust-streaming; the kit itself does no
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
@@ -13,7 +14,7 @@ from typing import Any
 
 import faust
 from aiokafka.errors import KafkaError
-from faust.types import EventT, StreamT
+from faust.types import AppT, EventT, StreamT
 
 from complaints_kit.logs import configure_logging
 from complaints_kit.records import OffsetGaps, Origin, handle_record
@@ -84,31 +85,12 @@ def record_agent(handle: Handle, failed: Failed) -> Callable[[StreamT[Any]], Awa
             gaps.forget({(tp.topic, tp.partition) for tp in revoked})
 
         app.on_partitions_revoked.connect(forget)  # type: ignore[arg-type]
-        event: EventT[Any]
-        async for event in stream.events():
-            message = event.message
-            value, headers = event.value, _headers(message.headers)
-            origin = Origin(
-                topic=message.topic,
-                partition=message.partition,
-                offset=message.offset,
-                key=message.key if isinstance(message.key, bytes) else None,
-            )
-
-            async def handled() -> None:
-                await handle(value, headers, origin)  # noqa: B023 (awaited in this iteration)
-
-            async def dead_letter(exc: Exception) -> None:
-                await failed(value, origin, exc)  # noqa: B023
-
-            missing = gaps.missing_from(origin)
-            if missing is not None:
-                log.warning(
-                    "the consumer skipped records; reading them again",
-                    extra={**_where(origin), "from_offset": missing},
-                )
-                await app.consumer.seek(message.tp, missing)
-            await handle_record(handled, origin=origin, failed=dead_letter, retryable=(KafkaError,))
+        topics = set(getattr(stream.channel, "topics", ()) or ())
+        watcher = asyncio.ensure_future(_watch_stalls(app, gaps, topics))
+        try:
+            await _handle_events(stream, app, gaps, handle, failed)
+        finally:
+            watcher.cancel()
 
     return process
 
@@ -131,6 +113,69 @@ def keep_every_stream_record(consumer: Any) -> None:
     `_read_offset`, read once when its fetcher starts: call before partitions are assigned)."""
     if not isinstance(consumer._read_offset, _StreamReadOffsets):
         consumer._read_offset = _StreamReadOffsets(consumer._read_offset)
+
+
+async def _handle_events(
+    stream: StreamT[Any], app: AppT, gaps: OffsetGaps, handle: Handle, failed: Failed
+) -> None:
+    consumer: Any = app.consumer
+    event: EventT[Any]
+    async for event in stream.events():
+        message = event.message
+        value, headers = event.value, _headers(message.headers)
+        origin = Origin(
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            key=message.key if isinstance(message.key, bytes) else None,
+        )
+
+        async def handled() -> None:
+            await handle(value, headers, origin)  # noqa: B023 (awaited in this iteration)
+
+        async def dead_letter(exc: Exception) -> None:
+            await failed(value, origin, exc)  # noqa: B023
+
+        gaps.expect((origin.topic, origin.partition), consumer._committed_offset.get(message.tp))
+        missing = gaps.missing_from(origin)
+        if missing is not None:
+            log.warning(
+                "the consumer skipped records; reading them again",
+                extra={**_where(origin), "from_offset": missing},
+            )
+            await consumer.seek(message.tp, missing)
+        await handle_record(handled, origin=origin, failed=dead_letter, retryable=(KafkaError,))
+
+
+STALL_CHECK_S = 10.0
+
+
+async def _watch_stalls(app: AppT, gaps: OffsetGaps, topics: set[str]) -> None:
+    """Every STALL_CHECK_S, read again any partition of `topics` that faust stopped delivering
+    while records wait in it (OffsetGaps.stalled)."""
+    consumer: Any = app.consumer
+    while True:
+        await asyncio.sleep(STALL_CHECK_S)
+        try:
+            tps = {
+                (tp.topic, tp.partition): tp for tp in consumer.assignment() if tp.topic in topics
+            }
+            if not tps or app.rebalancing:
+                continue
+            ends = await consumer.highwaters(*tps.values())
+            committed = {key: consumer._committed_offset.get(tp) for key, tp in tps.items()}
+            stalled = gaps.stalled(
+                {(tp.topic, tp.partition): end for tp, end in ends.items()}, committed
+            )
+            for key, offset in stalled.items():
+                log.warning(
+                    "a partition stopped being delivered; reading it again",
+                    extra={"topic": key[0], "partition": key[1], "from_offset": offset},
+                )
+                consumer.resume_partitions({tps[key]})
+                await consumer.seek(tps[key], offset)
+        except Exception:  # a failed check must not end the agent; the next one retries
+            log.exception("stall check failed")
 
 
 def _where(origin: Origin) -> dict[str, Any]:
