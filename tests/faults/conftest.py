@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -54,3 +54,15 @@ def counter(stack: Stack, service: str, name: str, **labels: str) -> float:
         if all(f'{k}="{v}"' in line for k, v in labels.items()):
             total += float(line.rsplit(" ", 1)[1])
     return total
+
+
+@pytest.fixture
+def report(capsys: pytest.CaptureFixture[str]) -> Callable[..., None]:
+    """print() for the fault tests' figures (sent, accepted, rejected, expected, delivered,
+    duplicates, lost), past pytest's capture so that CI's log carries them."""
+
+    def write(*parts: object) -> None:
+        with capsys.disabled():
+            print(*parts)
+
+    return write

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,7 +35,7 @@ def complaint(marker: str, n: int, **overrides: Any) -> dict[str, Any]:
 
 
 def test_garbage_on_kafka_is_counted_and_dead_lettered_and_nothing_crashes(
-    fault_stack: Stack,
+    fault_stack: Stack, report: Callable[..., None]
 ) -> None:
     stack, marker = fault_stack, uuid.uuid4().hex
     m = marker.encode()
@@ -118,7 +119,7 @@ def test_garbage_on_kafka_is_counted_and_dead_lettered_and_nothing_crashes(
         return delta if sum(delta.values()) >= sent else None
 
     delta = wait_for(settled, timeout=60, what="intake to count every record")
-    print(
+    report(
         f"kafka path: sent {sent}, accepted {delta['accepted']:.0f}, rejected "
         f"{delta['rejected']:.0f}, duplicates {delta['duplicates']:.0f}"
     )
@@ -136,7 +137,7 @@ def test_garbage_on_kafka_is_counted_and_dead_lettered_and_nothing_crashes(
     assert len(letters) == expected_rejected
     assert all(r.reason and r.detail for r in letters)
     reasons = sorted(r.reason for r in letters)
-    print(f"dead letters by reason: {reasons}")
+    report(f"dead letters by reason: {reasons}")
     assert "too_large" in reasons
 
     def lifecycle_settled() -> bool:
@@ -150,7 +151,7 @@ def test_garbage_on_kafka_is_counted_and_dead_lettered_and_nothing_crashes(
         )
 
     wait_for(lifecycle_settled, timeout=30, what="escalation to count the lifecycle records")
-    print(
+    report(
         f"lifecycle: sent {len(lifecycle_garbage) + len(lifecycle_good)}, rejected "
         f"{len(lifecycle_garbage)}, one redelivered step counted as a duplicate"
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -42,7 +42,9 @@ def own_broker(tmp_path: Path) -> Iterator[LocalKafka]:
         broker.stop()
 
 
-def test_a_broker_restart_loses_and_doubles_nothing(own_broker: LocalKafka, tmp_path: Path) -> None:
+def test_a_broker_restart_loses_and_doubles_nothing(
+    own_broker: LocalKafka, tmp_path: Path, report: Callable[..., None]
+) -> None:
     stack = Stack(bootstrap=own_broker.bootstrap_servers, workdir=tmp_path / "stack", env=FAULT_ENV)
     stack.start()
     try:
@@ -56,7 +58,7 @@ def test_a_broker_restart_loses_and_doubles_nothing(own_broker: LocalKafka, tmp_
         counts, lost, duplicates = settle(
             stack, expected, timeout=150, what="every breach after the broker restart"
         )
-        print(
+        report(
             f"broker restarted ({down_s:.1f} s): escalations expected {len(expected)}, "
             f"delivered {len(set(counts) & set(expected))}, duplicates {len(duplicates)}, "
             f"lost {len(lost)}"

@@ -18,6 +18,7 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -72,10 +73,12 @@ def ack_record(cid: str, at: datetime) -> cloudevents.KafkaRecord:
     return cloudevents.encode(event, source="/tests/faults/crm", id=event.event_id, time=at)
 
 
-def test_services_killed_in_turn_lose_and_double_nothing(fault_stack: Stack) -> None:
+def test_services_killed_in_turn_lose_and_double_nothing(
+    fault_stack: Stack, report: Callable[..., None]
+) -> None:
     stack, marker, rng = fault_stack, uuid.uuid4().hex, random.Random(SEED)
     victims = ("intake", "classifier", "escalation", "notifier")
-    print(f"faults: {COMPLAINTS} complaints at {RATE}/s, seed {SEED}, killing {victims}")
+    report(f"faults: {COMPLAINTS} complaints at {RATE}/s, seed {SEED}, killing {victims}")
     producer = Producer(producer_config(KafkaSettings(bootstrap_servers=stack.bootstrap)))
     ids = [complaint_id("app", f"{marker}-{n}") for n in range(COMPLAINTS)]
     acked = {cid for n, cid in enumerate(ids) if n % 2 == 0}
@@ -115,7 +118,7 @@ def test_services_killed_in_turn_lose_and_double_nothing(fault_stack: Stack) -> 
     assert producer.flush(60) == 0
     chaos.join(timeout=300)
     assert not chaos.is_alive(), "a restart did not finish"
-    print(f"kills (service, seconds into the run, seconds to ready again): {kills}")
+    report(f"kills (service, seconds into the run, seconds to ready again): {kills}")
 
     ours = set(ids)
     expected = {
@@ -154,7 +157,7 @@ def test_services_killed_in_turn_lose_and_double_nothing(fault_stack: Stack) -> 
         {d["payload"]["data"]["complaint_id"] for eid, d in deliveries if eid not in expected}
         & acked
     )
-    print(
+    report(
         f"faults: sent {COMPLAINTS}, in escalation state {COMPLAINTS - len(missing_state)}, "
         f"escalations expected {len(expected)}, delivered {len(set(counts) & set(expected))}, "
         f"duplicates {len(duplicates)}, retransmitted in doubt (same webhook-id) "
@@ -180,7 +183,7 @@ def test_services_killed_in_turn_lose_and_double_nothing(fault_stack: Stack) -> 
             }
             for stage in ("by-customer", "by-fingerprint")
         }
-        print(
+        report(
             "not in escalation state: "
             + ", ".join(
                 f"{cid} (accepted {cid in accepted}, by-customer {cid in stages['by-customer']}, "
@@ -188,7 +191,7 @@ def test_services_killed_in_turn_lose_and_double_nothing(fault_stack: Stack) -> 
                 for cid in missing_state[:10]
             )
         )
-        print(
+        report(
             "where they sit against the classifier's committed offsets:",
             offsets(stack, missing_state),
         )

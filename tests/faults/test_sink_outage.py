@@ -11,6 +11,7 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Callable
 
 import pytest
 from confluent_kafka import Producer
@@ -43,7 +44,9 @@ def publish(stack: Stack, marker: str, numbers: range) -> dict[str, str]:
     return expected
 
 
-def test_a_receiver_down_then_slow_still_gets_each_breach_once(fault_stack: Stack) -> None:
+def test_a_receiver_down_then_slow_still_gets_each_breach_once(
+    fault_stack: Stack, report: Callable[..., None]
+) -> None:
     stack, marker = fault_stack, uuid.uuid4().hex
     assert stack.sink is not None
     sink = stack.sink
@@ -61,7 +64,7 @@ def test_a_receiver_down_then_slow_still_gets_each_breach_once(fault_stack: Stac
         stack, expected, timeout=180, what="every breach after the outage"
     )
     refused = sum(1 for line in _sink_log(stack) if line.get("answered") == 503) - refused_before
-    print(
+    report(
         f"sink down {DOWN_S:.0f} s then {SLOW_S:.0f} s per request: escalations expected "
         f"{len(expected)}, delivered {len(set(counts) & set(expected))}, refused while down "
         f"{refused}, duplicates {len(duplicates)}, lost {len(lost)}"
