@@ -71,10 +71,10 @@ class OffsetGaps:
     """Notices when a partition's records reach a handler with offsets missing in between.
 
     Our topics are written without transactions and never compacted, so their offsets are
-    contiguous: a jump means the consumer skipped records. faust does so when a restarted
-    worker recovering its tables fetches stream partitions before seeking them to the
-    committed offsets (the skipped records are never acknowledged, so the committed offset
-    also stops there). The caller seeks back to the first missing offset and reads on.
+    contiguous: a jump means the consumer skipped records. A restarted faust worker does so:
+    it acknowledges a partition's first records without delivering them, and skips records
+    it fetched while recovering its tables. The caller seeks back to the first missing offset
+    and reads on.
     Records deleted by retention while the consumer lagged are no loop: reading again from
     a deleted offset resets to the log start, at or before the record that showed the gap.
     """

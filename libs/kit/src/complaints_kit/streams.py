@@ -75,7 +75,7 @@ RAW: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
 def record_agent(handle: Handle, failed: Failed) -> Callable[[StreamT[Any]], Awaitable[None]]:
     """An agent body: each record of its partitions in order, handled by `handle`; broker
     trouble retried and a failing record dead-lettered through `failed` (handle_record);
-    records the consumer skipped are read again (OffsetGaps)."""
+    records the consumer skipped, and partitions it stopped delivering, are read again."""
 
     async def process(stream: StreamT[Any]) -> None:
         app, gaps = stream.app, OffsetGaps()
