@@ -47,30 +47,27 @@ def received(stack: Stack, ours: set[str]) -> Received:
     return Received(out, retransmitted)
 
 
-def delivered_ids(stack: Stack, ours: set[str]) -> list[tuple[str, dict[str, Any]]]:
-    return received(stack, ours).deliveries
-
-
 def settle(
-    stack: Stack, expected: dict[str, str], *, timeout: float, what: str
+    stack: Stack,
+    expected: dict[str, str],
+    *,
+    timeout: float,
+    what: str,
+    ours: set[str] | None = None,
 ) -> tuple[dict[str, int], list[str], dict[str, int]]:
     """Wait for every expected escalation id (or the timeout), then a quiet period in which a
-    doubled delivery would arrive. Returns (deliveries per id, lost ids, doubled ids)."""
-    ours = set(expected.values())
+    doubled delivery would arrive. Returns (deliveries per id, lost ids, doubled ids), counted
+    over the escalations of `ours` (default: the expected ones' complaints)."""
+    ours = ours or set(expected.values())
     with contextlib.suppress(AssertionError):  # the caller reports, with the counts
         wait_for(
-            lambda: set(expected) <= {eid for eid, _ in delivered_ids(stack, ours)},
+            lambda: set(expected) <= {eid for eid, _ in received(stack, ours).deliveries},
             timeout=timeout,
             what=what,
         )
     time.sleep(5)
-    counts = per_escalation(delivered_ids(stack, ours))
+    counts: dict[str, int] = {}
+    for eid, _ in received(stack, ours).deliveries:
+        counts[eid] = counts.get(eid, 0) + 1
     lost = sorted(set(expected) - set(counts))
     return counts, lost, {eid: n for eid, n in counts.items() if n > 1}
-
-
-def per_escalation(deliveries: list[tuple[str, dict[str, Any]]]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for eid, _ in deliveries:
-        counts[eid] = counts.get(eid, 0) + 1
-    return counts

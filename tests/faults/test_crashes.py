@@ -11,7 +11,6 @@ breach arrived within the fire lag plus the recovery time.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import random
@@ -40,8 +39,8 @@ from complaints_schemas.events import (
     LifecycleAction,
 )
 from tests.e2e.conftest import RED_SLA_SECONDS
-from tests.faults.deliveries import delivered_ids, per_escalation, received
-from tests.kafka_reader import read_events, read_positions, read_raw, wait_for
+from tests.faults.deliveries import received, settle
+from tests.kafka_reader import read_events, read_positions, read_raw
 
 pytestmark = pytest.mark.e2e
 
@@ -127,18 +126,11 @@ def test_services_killed_in_turn_lose_and_double_nothing(
         if cid not in acked
     }
 
-    def all_delivered() -> bool:
-        return set(expected) <= {eid for eid, _ in delivered_ids(stack, ours)}
-
-    with contextlib.suppress(AssertionError):  # reported below, with the counts
-        wait_for(all_delivered, timeout=RED_SLA_SECONDS + 180, what="every expected breach")
-    time.sleep(5)  # a doubled delivery would arrive in this quiet period
-
+    counts, lost, duplicates = settle(
+        stack, expected, timeout=RED_SLA_SECONDS + 180, what="every expected breach", ours=ours
+    )
     sink = received(stack, ours)
     deliveries = sink.deliveries
-    counts = per_escalation(deliveries)
-    duplicates = {eid: n for eid, n in counts.items() if n > 1}
-    lost = sorted(set(expected) - set(counts))
     escalation = stack.services["escalation"].base_url
     missing_state = [
         cid

@@ -11,7 +11,6 @@ from complaints_classifier.inbound.handlers import Handlers
 from complaints_classifier.live_rules import StaticRules
 from complaints_classifier.metrics import ClassifierMetrics
 from complaints_classifier.outbound.customer_store import MemoryCustomerStore
-from complaints_classifier.outbound.publisher import Delivered
 from complaints_classifier.outbound.window_store import MemoryWindowStore
 from complaints_classifier.repartition import ToWindow
 from complaints_kit.clock import FakeClock
@@ -37,12 +36,8 @@ class FakePublisher:
     async def to_window(self, message: ToWindow) -> None:
         self.to_windows.append(message)
 
-    async def classified(
-        self, event: ComplaintClassified, *, on_delivered: Delivered | None = None
-    ) -> None:
+    async def classified(self, event: ComplaintClassified) -> None:
         self.classifieds.append(event)
-        if on_delivered is not None:
-            on_delivered()
 
     async def rejected(self, event: ComplaintRejected, *, id: str) -> None:
         self.rejecteds.append((event, id))

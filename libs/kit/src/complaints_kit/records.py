@@ -22,6 +22,9 @@ class Origin:
     offset: int
     key: bytes | None = None
 
+    def log_fields(self) -> dict[str, str | int]:
+        return {"topic": self.topic, "partition": self.partition, "offset": self.offset}
+
 
 async def handle_record(
     handle: Callable[[], Awaitable[None]],
@@ -38,7 +41,7 @@ async def handle_record(
     error (retried like the handling), so it is accounted for and the partition goes on
     instead of failing on it forever.
     """
-    where = {"topic": origin.topic, "partition": origin.partition, "offset": origin.offset}
+    where = origin.log_fields()
     step, delay = handle, RETRY_FIRST_S
     while True:
         try:

@@ -141,7 +141,7 @@ async def _handle_events(
         if missing is not None:
             log.warning(
                 "the consumer skipped records; reading them again",
-                extra={**_where(origin), "from_offset": missing},
+                extra={**origin.log_fields(), "from_offset": missing},
             )
             await consumer.seek(message.tp, missing)
         await handle_record(handled, origin=origin, failed=dead_letter, retryable=(KafkaError,))
@@ -176,10 +176,6 @@ async def _watch_stalls(app: AppT, gaps: OffsetGaps, topics: set[str]) -> None:
                 await consumer.seek(tps[key], offset)
         except Exception:  # a failed check must not end the agent; the next one retries
             log.exception("stall check failed")
-
-
-def _where(origin: Origin) -> dict[str, Any]:
-    return {"topic": origin.topic, "partition": origin.partition, "offset": origin.offset}
 
 
 def _headers(raw: Any) -> Headers:

@@ -84,13 +84,9 @@ class Handlers:
         )
         if outcome.changed:
             self._store.put(content.fingerprint, outcome.state)
-        started = message.received_at
-
-        def delivered() -> None:
-            elapsed = (self._clock.now() - started).total_seconds()
-            self._metrics.duration.observe(max(elapsed, 0.0))
-
-        await self._publisher.classified(event, on_delivered=delivered)
+        await self._publisher.classified(event)
+        elapsed = (self._clock.now() - message.received_at).total_seconds()
+        self._metrics.duration.observe(max(elapsed, 0.0))  # received -> broker has the decision
         self._count(event, duplicate=outcome.duplicate, late=outcome.late, opened=outcome.opened)
         log.info(
             "complaint classified",
@@ -162,11 +158,5 @@ class Handlers:
         self._metrics.rejected.labels(reason).inc()
         log.warning(
             "record rejected",
-            extra={
-                "reason": reason,
-                "detail": detail,
-                "topic": origin.topic,
-                "partition": origin.partition,
-                "offset": origin.offset,
-            },
+            extra={"reason": reason, "detail": detail, **origin.log_fields()},
         )

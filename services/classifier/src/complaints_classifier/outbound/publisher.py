@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Protocol
 
 from faust.types import TopicT
@@ -12,8 +11,6 @@ from complaints_schemas.cloudevents import KafkaRecord, encode
 from complaints_schemas.events import ComplaintClassified, ComplaintRejected
 
 SOURCE = "/services/classifier"
-
-Delivered = Callable[[], None]
 
 
 class Publisher(Protocol):
@@ -25,10 +22,8 @@ class Publisher(Protocol):
         """Queue for the window stage, keyed by fingerprint."""
         ...
 
-    async def classified(
-        self, event: ComplaintClassified, *, on_delivered: Delivered | None = None
-    ) -> None:
-        """Queue the decision keyed by complaint id; `on_delivered` runs once the broker has it."""
+    async def classified(self, event: ComplaintClassified) -> None:
+        """Publish the decision keyed by complaint id; returns once the broker has it."""
         ...
 
     async def rejected(self, event: ComplaintRejected, *, id: str) -> None: ...
@@ -55,14 +50,10 @@ class FaustPublisher:
         key = message.content.fingerprint.encode()
         await _delivered(self._to_window, key, message.model_dump_json().encode())
 
-    async def classified(
-        self, event: ComplaintClassified, *, on_delivered: Delivered | None = None
-    ) -> None:
+    async def classified(self, event: ComplaintClassified) -> None:
         # The CloudEvents id is the complaint id: a re-emission is recognisably the same event.
         record = encode(event, source=SOURCE, id=event.complaint_id, time=event.classified_at)
         await _delivered(self._classified, record.key, record.value, _headers(record))
-        if on_delivered is not None:
-            on_delivered()
 
     async def rejected(self, event: ComplaintRejected, *, id: str) -> None:
         record = encode(event, source=SOURCE, id=id, time=event.rejected_at)
