@@ -153,6 +153,16 @@ class LifecycleAction(StrEnum):
     # An operator's decision: the complaint's open clocks move to the policy now in force
     # (otherwise a policy change never moves an open deadline). Not for upstream channels.
     POLICY_REAPPLIED = "policy_reapplied"
+    # An operator's decision after better holiday data arrived (a holiday file, a library
+    # upgrade): open clocks are recomputed on their own frozen calendar and policy with the
+    # holiday data now loaded. Not for upstream channels.
+    CALENDAR_RECOMPUTED = "calendar_recomputed"
+
+
+# Steps only an operator's tool publishes; intake refuses them from channels.
+OPERATOR_ACTIONS = frozenset(
+    {LifecycleAction.POLICY_REAPPLIED, LifecycleAction.CALENDAR_RECOMPUTED}
+)
 
 
 class ComplaintLifecycleEvent(Event):
@@ -206,6 +216,11 @@ class ComplaintEscalated(Event):
     )
     cluster_size: Annotated[int, Field(ge=1)] | None = Field(
         default=None, description="Complaints in the cluster when a per-cluster step was sent."
+    )
+    provisional_years: tuple[Annotated[int, Field(ge=1, le=9999)], ...] = Field(
+        default=(),
+        description="Years whose holidays the deadline was computed on provisionally: no "
+        "official schedule was loaded for them (statutory days and weekends only).",
     )
 
 

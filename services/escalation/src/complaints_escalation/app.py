@@ -6,12 +6,14 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import faust
 from mode import Service
 from prometheus_client import CollectorRegistry
 
+from complaints_escalation.domain.calendar import Calendars
 from complaints_escalation.inbound.agents import register_agents
 from complaints_escalation.inbound.handlers import Handlers
 from complaints_escalation.inbound.status_http import StatusServer
@@ -106,6 +108,17 @@ def due_topic_name(app_id: str) -> str:
     return f"{app_id}-due"
 
 
+def record_coverage(metrics: EscalationMetrics, calendars: Calendars) -> None:
+    """How far official holiday data reaches, for the alert that says when to add a year."""
+    for name, calendar in calendars.by_name.items():
+        until = None if calendar.holiday_data is None else calendar.holiday_data.covered_until
+        if until is None:
+            continue
+        end = datetime.combine(until + timedelta(days=1), datetime.min.time(), calendar.zone)
+        metrics.calendar_covered_until.labels(name).set(end.timestamp())
+        metrics.holiday_last_year.set(until.year)
+
+
 def build_service(
     settings: EscalationSettings,
     kafka: KafkaSettings,
@@ -117,9 +130,9 @@ def build_service(
     clock = clock or SystemClock()
     registry = registry or CollectorRegistry()
     metrics = EscalationMetrics(registry)
-    holiday_data = load_chinese_holidays()
-    metrics.holiday_last_year.set(holiday_data.last_year)
+    holiday_data = load_chinese_holidays(settings.holiday_dir)  # invalid: fails, naming the line
     policy = settings.policy(holiday_data=holiday_data)  # invalid: fails here, naming the line
+    record_coverage(metrics, policy.calendars)
     log.info(
         "policy loaded",
         extra={"policy_version": policy.version, "policy_file": str(settings.policy_path())},

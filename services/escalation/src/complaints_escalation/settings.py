@@ -39,6 +39,8 @@ class EscalationSettings(OpsSettings):
     app_id: str = "complaints-escalation"
     # Empty: config/escalation/policy.yaml from the working directory or the checkout.
     policy_file: Path | None = None
+    # Operator holiday files (*.yaml, one per region and year); empty: config/calendars.
+    holiday_dir: Path | None = None
     # rocksdb:// (the rocksdict binding): states on local disk under data_dir, so RSS stays
     # small and a restarted worker replays only the changelog's tail. memory://: in RAM, the
     # whole changelog re-read at every start.
@@ -79,7 +81,9 @@ class EscalationSettings(OpsSettings):
         base = (
             EscalationPolicy.response_only()
             if path is None
-            else load_policy(path, holiday_data=holiday_data or load_chinese_holidays())
+            else load_policy(
+                path, holiday_data=holiday_data or load_chinese_holidays(self.holiday_dir)
+            )
         )
         explicit = self.model_fields_set
         response = None

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
 
+from complaints_escalation.domain.calendar import CalendarSpec
 from complaints_escalation.domain.policy import (
     Chain,
     ClockSpec,
@@ -28,6 +29,10 @@ STATE_FORMAT = 2
 # A frozen spec to and from its JSON form; the codec caches them (a few hundred distinct).
 SpecEncoder = Callable[["ClockSpec"], Any]
 SpecDecoder = Callable[[Any], "ClockSpec"]
+CalendarEncoder = Callable[["CalendarSpec"], Any]
+CalendarDecoder = Callable[[Any], "CalendarSpec"]
+# (year, source name, provisional): where a clock's holiday decisions came from.
+HolidaySources = tuple[tuple[int, str, bool], ...]
 
 
 class Status(StrEnum):
@@ -79,6 +84,14 @@ class SlaClock:
     stopped_at: datetime | None = None
     pauses: tuple[tuple[datetime, datetime | None], ...] = ()
     warn_at: tuple[datetime | None, ...] = ()
+    # The calendar as it was when the clock started (None: 24x7, or a state from before).
+    calendar_spec: CalendarSpec | None = None
+    holiday_sources: HolidaySources = ()
+
+    @property
+    def provisional_years(self) -> tuple[int, ...]:
+        """Years whose holidays this clock's deadline was computed on without official data."""
+        return tuple(year for year, _, provisional in self.holiday_sources if provisional)
 
     @property
     def running(self) -> bool:
@@ -152,6 +165,8 @@ class LifecycleFact:
     action: LifecycleAction
     occurred_at: datetime
     to_department: str | None = None
+    actor: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,9 +206,16 @@ class ComplaintState:
     def clock(self, name: str) -> SlaClock | None:
         return next((c for c in self.clocks if c.name == name), None)
 
-    def to_json(self, *, spec_encoder: SpecEncoder | None = None) -> dict[str, Any]:
-        """JSON-ready; `spec_encoder` may replace each clock's frozen spec (e.g. a cached text)."""
+    def to_json(
+        self,
+        *,
+        spec_encoder: SpecEncoder | None = None,
+        calendar_encoder: CalendarEncoder | None = None,
+    ) -> dict[str, Any]:
+        """JSON-ready; the encoders may replace each clock's frozen spec and calendar (e.g. by
+        a cached text)."""
         encode_spec = spec_encoder or spec_json
+        encode_calendar = calendar_encoder or calendar_json
         c = self.classification
         return {
             "format": STATE_FORMAT,
@@ -214,7 +236,7 @@ class ComplaintState:
                 "cluster_size": c.cluster_size,
                 "customer_contact": c.customer_contact,
             },
-            "clocks": [_clock_json(k, encode_spec) for k in self.clocks],
+            "clocks": [_clock_json(k, encode_spec, encode_calendar) for k in self.clocks],
             "fired": list(self.fired),
             "fired_at": [t.isoformat() for t in self.fired_at],
             "early_events": [_fact_json(e) for e in self.early_events],
@@ -228,9 +250,14 @@ class ComplaintState:
 
     @classmethod
     def from_json(
-        cls, data: dict[str, Any], *, spec_decoder: SpecDecoder | None = None
+        cls,
+        data: dict[str, Any],
+        *,
+        spec_decoder: SpecDecoder | None = None,
+        calendar_decoder: CalendarDecoder | None = None,
     ) -> ComplaintState:
         decode_spec = spec_decoder or spec_from
+        decode_calendar = calendar_decoder or calendar_from
         c = data["classification"]
         return cls(
             complaint_id=data["complaint_id"],
@@ -250,7 +277,7 @@ class ComplaintState:
                 cluster_size=c.get("cluster_size"),
                 customer_contact=c.get("customer_contact"),
             ),
-            clocks=tuple(_clock_from(k, decode_spec) for k in data["clocks"]),
+            clocks=tuple(_clock_from(k, decode_spec, decode_calendar) for k in data["clocks"]),
             fired=tuple(data["fired"]),
             fired_at=tuple(datetime.fromisoformat(t) for t in data.get("fired_at", ())),
             early_events=tuple(_fact_from(e) for e in data["early_events"]),
@@ -264,12 +291,17 @@ class ComplaintState:
 
 
 def _fact_json(e: LifecycleFact) -> dict[str, Any]:
-    return {
+    fact: dict[str, Any] = {
         "event_id": e.event_id,
         "action": e.action.value,
         "occurred_at": e.occurred_at.isoformat(),
         "to_department": e.to_department,
     }
+    if e.actor is not None:
+        fact["actor"] = e.actor
+    if e.note is not None:
+        fact["note"] = e.note
+    return fact
 
 
 def _fact_from(e: dict[str, Any]) -> LifecycleFact:
@@ -278,6 +310,8 @@ def _fact_from(e: dict[str, Any]) -> LifecycleFact:
         action=LifecycleAction(e["action"]),
         occurred_at=datetime.fromisoformat(e["occurred_at"]),
         to_department=e.get("to_department"),
+        actor=e.get("actor"),
+        note=e.get("note"),
     )
 
 
@@ -337,7 +371,38 @@ def spec_from(d: dict[str, Any]) -> ClockSpec:
     )
 
 
-def _clock_json(k: SlaClock, encode_spec: SpecEncoder) -> dict[str, Any]:
+def calendar_json(spec: CalendarSpec) -> dict[str, Any]:
+    return {
+        "name": spec.name,
+        "zone": spec.zone,
+        "hours": [[a.isoformat("minutes"), b.isoformat("minutes")] for a, b in spec.hours],
+        "weekdays": sorted(spec.weekdays),
+        "national_holidays": spec.national_holidays,
+        "extra_holidays": sorted(d.isoformat() for d in spec.extra_holidays),
+        "extra_workdays": sorted(d.isoformat() for d in spec.extra_workdays),
+    }
+
+
+def calendar_from(d: dict[str, Any]) -> CalendarSpec:
+    return CalendarSpec(
+        name=d["name"],
+        zone=d["zone"],
+        hours=tuple((time.fromisoformat(a), time.fromisoformat(b)) for a, b in d["hours"]),
+        weekdays=frozenset(int(w) for w in d["weekdays"]),
+        national_holidays=bool(d["national_holidays"]),
+        extra_holidays=frozenset(date.fromisoformat(x) for x in d["extra_holidays"]),
+        extra_workdays=frozenset(date.fromisoformat(x) for x in d["extra_workdays"]),
+    )
+
+
+def _clock_json(
+    k: SlaClock, encode_spec: SpecEncoder, encode_calendar: CalendarEncoder
+) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if k.calendar_spec is not None:
+        extra["calendar_spec"] = encode_calendar(k.calendar_spec)
+    if k.holiday_sources:
+        extra["holiday_sources"] = [list(s) for s in k.holiday_sources]
     return {
         "name": k.name,
         "spec": encode_spec(k.spec),
@@ -351,10 +416,13 @@ def _clock_json(k: SlaClock, encode_spec: SpecEncoder) -> dict[str, Any]:
         "stopped_at": _iso(k.stopped_at),
         "pauses": [[a.isoformat(), _iso(b)] for a, b in k.pauses],
         "warn_at": [_iso(w) for w in k.warn_at],
+        **extra,
     }
 
 
-def _clock_from(k: dict[str, Any], decode_spec: SpecDecoder) -> SlaClock:
+def _clock_from(
+    k: dict[str, Any], decode_spec: SpecDecoder, decode_calendar: CalendarDecoder
+) -> SlaClock:
     started = datetime.fromisoformat(k["started_at"])
     deadline = datetime.fromisoformat(k["deadline"])
     stopped = _dt(k.get("stopped_at"))
@@ -399,6 +467,10 @@ def _clock_from(k: dict[str, Any], decode_spec: SpecDecoder) -> SlaClock:
         stopped_at=stopped,
         pauses=tuple((datetime.fromisoformat(a), _dt(b)) for a, b in k["pauses"]),
         warn_at=tuple(_dt(w) for w in k["warn_at"]),
+        calendar_spec=None if "calendar_spec" not in k else decode_calendar(k["calendar_spec"]),
+        holiday_sources=tuple(
+            (int(y), str(name), bool(p)) for y, name, p in k.get("holiday_sources", ())
+        ),
     )
 
 

@@ -59,6 +59,7 @@ class Outcome(StrEnum):
     RESUMED = "resumed"
     TRANSFERRED = "transferred"
     POLICY_REAPPLIED = "policy_reapplied"
+    CALENDAR_RECOMPUTED = "calendar_recomputed"
     NO_EFFECT = "no_effect"
 
 
@@ -144,6 +145,8 @@ def on_lifecycle(
         action=event.action,
         occurred_at=event.occurred_at.astimezone(UTC),  # one tzinfo: fast comparisons
         to_department=event.to_department,
+        actor=event.actor,
+        note=event.note,
     )
     seen = (*before.seen_event_ids, fact.event_id)[-MAX_SEEN_EVENT_IDS:]
     if before.status is Status.AWAITING_CLASSIFICATION:
@@ -245,6 +248,15 @@ def _apply(
         after = _recomputed(state, c, at=at, policy=policy)
         changes.update(clocks=after.clocks, policy_version=after.policy_version)
         outcome = Outcome.POLICY_REAPPLIED
+    elif action is LifecycleAction.CALENDAR_RECOMPUTED:
+        # Same policy, same calendars as frozen: only the holiday data is newer.
+        changes["clocks"] = tuple(
+            recompute(k, k.spec, cal, old_calendar=cal, now=at)
+            if (cal := _clock_calendar(policy, k)).holiday_data is not None
+            else k
+            for k in state.clocks
+        )
+        outcome = Outcome.CALENDAR_RECOMPUTED
     elif action is LifecycleAction.REOPENED and state.status is Status.OPEN:
         pass
     else:
@@ -362,9 +374,11 @@ def _calendar(policy: EscalationPolicy, spec: ClockSpec, department: str) -> Wor
 
 
 def _clock_calendar(policy: EscalationPolicy, clock: SlaClock) -> WorkingCalendar:
-    """The calendar a running clock was started on (by name)."""
+    """The calendar a clock was started on, as it was then (states from before: by name)."""
     if clock.spec.target.elapsed or clock.calendar == CALENDAR_24X7.name:
         return CALENDAR_24X7
+    if clock.calendar_spec is not None:
+        return policy.calendars.build(clock.calendar_spec)
     return policy.calendars.get(clock.calendar)
 
 
@@ -402,4 +416,5 @@ def _escalated(
         targets=step.targets,
         cluster_size=c.cluster_size if per_cluster else None,
         customer_contact=c.customer_contact,
+        provisional_years=clock.provisional_years,
     )

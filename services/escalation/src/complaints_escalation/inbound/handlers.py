@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 from typing import TypeVar
 
-from complaints_escalation.domain.calendar import CalendarError, HolidayDataMissing
+from complaints_escalation.domain.calendar import CalendarError
 from complaints_escalation.domain.policy import EscalationPolicy
 from complaints_escalation.domain.state import ComplaintState, Status
 from complaints_escalation.domain.transitions import (
@@ -66,11 +66,13 @@ class Handlers:
         event = await self._decode(ComplaintClassified, value, headers, origin)
         if event is None:
             return
+        before = self.store.get(event.complaint_id)
         try:
-            result = on_classified(self.store.get(event.complaint_id), event, policy=self.policy)
+            result = on_classified(before, event, policy=self.policy)
         except CalendarError as exc:
-            self._calendar_error(exc, event.complaint_id)
+            await self._calendar_error(exc, event.complaint_id, value, origin)
             return
+        self._count_provisional(before, result.state)
         self._settle(result, origin.partition, source="classified")
 
     async def lifecycle(self, value: bytes | None, headers: Headers, origin: Origin) -> None:
@@ -78,11 +80,13 @@ class Handlers:
         event = await self._decode(ComplaintLifecycleEvent, value, headers, origin)
         if event is None:
             return
+        before = self.store.get(event.complaint_id)
         try:
-            result = on_lifecycle(self.store.get(event.complaint_id), event, policy=self.policy)
+            result = on_lifecycle(before, event, policy=self.policy)
         except CalendarError as exc:
-            self._calendar_error(exc, event.complaint_id)
+            await self._calendar_error(exc, event.complaint_id, value, origin)
             return
+        self._count_provisional(before, result.state)
         self._settle(result, origin.partition, source="lifecycle")
 
     async def due(self, value: bytes | None, origin: Origin) -> None:
@@ -192,14 +196,30 @@ class Handlers:
         self.open.keep_only(self.timer.index.partitions)
         self.timer.wake()
 
-    def _calendar_error(self, exc: CalendarError, complaint_id: str) -> None:
-        """A deadline we cannot compute is loud: an error log and a metric, never a guess."""
-        reason = "holiday_data_missing" if isinstance(exc, HolidayDataMissing) else "calendar"
-        self.metrics.calendar_errors.labels(reason).inc()
+    async def _calendar_error(
+        self, exc: CalendarError, complaint_id: str, value: bytes | None, origin: Origin
+    ) -> None:
+        """A deadline that cannot be computed (a calendar with no working time, a legacy state
+        naming a calendar the policy no longer has): dead-lettered with the reason, never a
+        guess and never only a log line."""
+        self.metrics.calendar_errors.labels("calendar").inc()
         log.error(
-            "deadline not computable; complaint not scheduled",
-            extra={"complaint_id": complaint_id, "reason": reason, "error": str(exc)},
+            "deadline not computable; record dead-lettered",
+            extra={"complaint_id": complaint_id, "error": str(exc)},
         )
+        await self._reject(DecodeError("processing_failed", f"calendar: {exc}"), value, origin)
+
+    def _count_provisional(self, before: ComplaintState | None, after: ComplaintState) -> None:
+        """Count each clock (re)computed on a provisional calendar, by calendar and year."""
+        old = (
+            {(k.name, k.cycle, k.deadline, k.holiday_sources) for k in before.clocks}
+            if before
+            else set()
+        )
+        for k in after.clocks:
+            if k.provisional_years and (k.name, k.cycle, k.deadline, k.holiday_sources) not in old:
+                for year in k.provisional_years:
+                    self.metrics.provisional_clocks.labels(k.calendar, str(year)).inc()
 
     def _settle(self, result: Transition, partition: int, *, source: str) -> None:
         self.metrics.transitions.labels(source, result.outcome.value).inc()
