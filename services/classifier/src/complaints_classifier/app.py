@@ -21,7 +21,7 @@ from complaints_classifier.outbound.customer_store import TableCustomerStore
 from complaints_classifier.outbound.publisher import FaustPublisher
 from complaints_classifier.outbound.window_store import TableWindowStore
 from complaints_classifier.settings import ClassifierSettings
-from complaints_kit.clock import Clock, SystemClock
+from complaints_kit.clock import Clock, service_clock
 from complaints_kit.ops_server import OpsServer
 from complaints_kit.settings import KafkaSettings
 from complaints_kit.streams import RAW, faust_app
@@ -105,7 +105,7 @@ def build_service(
     registry: CollectorRegistry | None = None,
 ) -> ClassifierService:
     """Wire everything; nothing connects until the faust worker starts the app."""
-    clock = clock or SystemClock()
+    clock = clock or service_clock()
     registry = registry or CollectorRegistry()
     metrics = ClassifierMetrics(registry, categories=tuple(c.id for c in rules.categories))
     app = faust_app(settings.app_id, kafka, data_dir=settings.data_dir)

@@ -25,7 +25,7 @@ from complaints_escalation.scheduling.due_message import DueBatch, DueMessage
 from complaints_escalation.scheduling.index import DueEntry, DueIndex
 from complaints_escalation.scheduling.timer import Timer
 from complaints_escalation.settings import EscalationSettings
-from complaints_kit.clock import Clock, SystemClock
+from complaints_kit.clock import Clock, service_clock
 from complaints_kit.settings import KafkaSettings
 from complaints_kit.streams import RAW, faust_app
 from complaints_schemas.topics import (
@@ -127,7 +127,7 @@ def build_service(
     registry: CollectorRegistry | None = None,
 ) -> EscalationService:
     """Wire everything; nothing connects until the faust worker starts the app."""
-    clock = clock or SystemClock()
+    clock = clock or service_clock()
     registry = registry or CollectorRegistry()
     metrics = EscalationMetrics(registry)
     holiday_data = load_chinese_holidays(settings.holiday_dir)  # invalid: fails, naming the line

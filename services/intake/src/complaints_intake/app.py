@@ -19,7 +19,7 @@ from complaints_intake.inbound.kafka.submitted import SubmittedRecordHandler
 from complaints_intake.metrics import IntakeMetrics
 from complaints_intake.outbound.publisher import IntakePublisher
 from complaints_intake.settings import IntakeSettings
-from complaints_kit.clock import Clock, SystemClock
+from complaints_kit.clock import Clock, service_clock
 from complaints_kit.kafka import AsyncProducer, consumer_config, producer_config, provision_topics
 from complaints_kit.settings import KafkaSettings
 from complaints_schemas.topics import ALL_TOPICS, SUBMITTED
@@ -162,7 +162,7 @@ def create_app(
 ) -> FastAPI:
     """The intake ASGI app; nothing connects until its lifespan starts."""
     registry = registry if registry is not None else CollectorRegistry()
-    clock = clock if clock is not None else SystemClock()
+    clock = clock if clock is not None else service_clock()
     metrics = IntakeMetrics(registry)
     runtime = IntakeRuntime(settings=settings, kafka=kafka, metrics=metrics, clock=clock)
     return create_http_app(
