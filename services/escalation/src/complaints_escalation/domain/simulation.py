@@ -41,6 +41,14 @@ class Simulation:
     events: int = 0
     fired: int = 0
 
+    def provisional(self) -> tuple[int, int, frozenset[int]]:
+        """Complaints and clocks whose deadlines ran on a provisional calendar, and the years."""
+        clocks = [k for s in self.states.values() for k in s.clocks if k.provisional_years]
+        complaints = sum(
+            1 for s in self.states.values() if any(k.provisional_years for k in s.clocks)
+        )
+        return complaints, len(clocks), frozenset(y for k in clocks for y in k.provisional_years)
+
     def run(self, history: Iterable[HistoryEvent], *, until: datetime | None = None) -> Breakdown:
         """Apply events in time order, firing due steps in between; evaluate at `until`."""
         last: datetime | None = None
