@@ -17,7 +17,7 @@ from rich.table import Table
 from complaints_cli import broker as local_broker
 from complaints_cli.classify import classify
 from complaints_cli.demo import demo_complaints
-from complaints_cli.operator import channel_key, reapply_policy
+from complaints_cli.operator import channel_key, reapply_policy, recompute_calendars
 from complaints_cli.report import report
 from complaints_cli.send import acknowledge, load_file, send_http, send_kafka
 from complaints_cli.simulate import simulate
@@ -32,6 +32,7 @@ app.command()(classify)
 app.command()(simulate)
 app.command()(report)
 app.command(name="reapply-policy")(reapply_policy)
+app.command(name="recompute-calendars")(recompute_calendars)
 app.command(name="channel-key")(channel_key)
 console = Console()
 

@@ -24,6 +24,7 @@ from complaints_escalation.domain.calendar import (
 )
 from complaints_escalation.domain.ledger import ledger
 from complaints_escalation.domain.policy import EscalationPolicy
+from complaints_escalation.domain.selection import Selection
 from complaints_escalation.domain.transitions import due_steps, on_classified, on_due, on_lifecycle
 from complaints_escalation.outbound.holiday_files import HolidayFileError, load_holiday_files
 from complaints_escalation.outbound.holidays import (
@@ -350,3 +351,36 @@ def test_library_years_are_split_per_year() -> None:
     assert max(years) == 2026
     assert all(d.year == y for y, data in years.items() for d in data.holidays | data.workdays)
     assert layered((), library=years).year(2025) is years[2025]
+
+
+def test_selection_finds_open_complaints_on_a_provisional_calendar() -> None:
+    policy = _policy()
+    december = on_classified(None, _accepted("C-a", sh(2026, 12, 30, 10)), policy=policy).state
+    november = on_classified(None, _accepted("C-b", sh(2026, 11, 2, 10)), policy=policy).state
+    closed = on_lifecycle(
+        december,
+        lifecycle("C-a", LifecycleAction.CLOSED, at=sh(2027, 1, 4, 10)),  # a 2027 step applies
+        policy=policy,
+    ).state
+    assert closed.status.value == "closed"
+    table = [
+        (Selection(provisional=True), [True, False, False]),
+        (Selection(calendar="cn-days"), [True, True, False]),
+        (Selection(calendar="cn-office"), [False, False, False]),
+        (Selection(department="ops"), [True, True, False]),
+        (Selection(department="payments"), [False, False, False]),
+        (Selection(accepted_from=sh(2026, 12, 1)), [True, False, False]),
+        (Selection(accepted_until=sh(2026, 12, 1)), [False, True, False]),
+        (Selection(), [True, True, False]),
+    ]
+    for selection, expected in table:
+        assert [selection.matches(s) for s in (december, november, closed)] == expected, selection
+
+
+def test_the_worked_example_file_matches_chinese_calendar() -> None:
+    example = Path(__file__).resolve().parents[3] / "docs" / "calendars"
+    [found] = load_holiday_files(example, region="cn")
+    library = chinese_calendar_years()[2026]
+    assert found.year.holidays == library.holidays
+    assert found.year.workdays == library.workdays
+    assert found.spill == {}

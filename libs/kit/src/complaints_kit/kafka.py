@@ -5,10 +5,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from complaints_kit.settings import KafkaSettings
@@ -60,6 +70,52 @@ def consumer_config(settings: KafkaSettings, group_id: str, **overrides: Any) ->
         "heartbeat.interval.ms": 1_000,
         **overrides,
     }
+
+
+StoredRecord = tuple[int, int, bytes | None, bytes | None, list[tuple[str, bytes]]]
+
+
+def read_topic(
+    settings: KafkaSettings, topic: str, *, timeout: float = 30.0, partial: bool = False
+) -> list[StoredRecord]:
+    """Every record of a topic from its start to its end as it is now, outside any group:
+    (partition, offset, key, value, headers). For tools and tests, not for services. What
+    is not read within `timeout` raises TimeoutError, or is left out with `partial`."""
+    consumer = Consumer(consumer_config(settings, f"complaints-reader-{uuid.uuid4().hex}"))
+    try:
+        metadata = consumer.list_topics(topic, timeout=timeout)
+        if metadata.topics[topic].error is not None:
+            raise KafkaException(metadata.topics[topic].error)
+        partitions = [
+            TopicPartition(topic, p, OFFSET_BEGINNING) for p in metadata.topics[topic].partitions
+        ]
+        ends = {
+            tp.partition: consumer.get_watermark_offsets(tp, timeout=timeout) for tp in partitions
+        }
+        todo = {p for p, (low, high) in ends.items() if high > low}
+        consumer.assign(partitions)
+        records: list[StoredRecord] = []
+        deadline = time.monotonic() + timeout
+        while todo and time.monotonic() < deadline:
+            msg = consumer.poll(0.5)
+            if msg is None or msg.error():
+                continue
+            partition, offset = msg.partition(), msg.offset()
+            if partition is None or offset is None:
+                continue
+            raw_headers = msg.headers() or []
+            pairs = raw_headers.items() if isinstance(raw_headers, dict) else raw_headers
+            headers = [(k, v) for k, v in pairs if isinstance(v, bytes)]
+            records.append((partition, offset, msg.key(), msg.value(), headers))
+            if offset + 1 >= ends[partition][1]:
+                todo.discard(partition)
+        if todo and not partial:
+            raise TimeoutError(
+                f"{topic}: partitions {sorted(todo)} not read to the end in {timeout} s"
+            )
+        return records
+    finally:
+        consumer.close()
 
 
 def cluster_id(settings: KafkaSettings, *, timeout: float = 30.0) -> str:

@@ -94,7 +94,7 @@ def internal_topics(settings: EscalationSettings) -> list[Topic]:
             retention_ms=24 * 3600 * 1000,
         ),
         Topic(
-            f"{settings.app_id}-{STATE_TABLE}-changelog",
+            state_changelog(settings.app_id),
             COMPLAINT_PARTITIONS,
             key="complaint_id",
             description="Changelog of the complaint state table.",
@@ -102,6 +102,11 @@ def internal_topics(settings: EscalationSettings) -> list[Topic]:
             retention_ms=-1,
         ),
     ]
+
+
+def state_changelog(app_id: str) -> str:
+    """The compacted topic faust keeps the state table in: every complaint's latest state."""
+    return f"{app_id}-{STATE_TABLE}-changelog"
 
 
 def due_topic_name(app_id: str) -> str:
