@@ -152,3 +152,23 @@ def test_html_escapes_the_title() -> None:
         n.escalation.model_copy(update={"title": "<script>x</script>"}), n.route, n.context
     )
     assert "<script>" not in render(evil, format="html")
+
+
+@pytest.mark.parametrize("format", ["md", "slack", "txt", "html"])
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "provisional calendar: no official holidays loaded for 2027"),
+        ("zh", "暂定日历：2027"),
+    ],
+)
+def test_a_deadline_on_a_provisional_calendar_says_so(
+    language: str, expected: str, format: str
+) -> None:
+    n = notification(language)
+    plain = render(n, format=format)  # type: ignore[arg-type]
+    assert "2027" not in plain
+    provisional = Notification(
+        n.escalation.model_copy(update={"provisional_years": (2027,)}), n.route, n.context
+    )
+    assert expected in render(provisional, format=format)  # type: ignore[arg-type]
