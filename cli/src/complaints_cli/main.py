@@ -23,6 +23,7 @@ from complaints_cli.send import acknowledge, load_file, send_http, send_kafka
 from complaints_cli.simulate import simulate
 from complaints_cli.sink import WebhookSink
 from complaints_cli.stack import Stack
+from complaints_cli.train import train_classifier
 from complaints_kit.kafka import provision_topics
 from complaints_kit.settings import KafkaSettings
 from complaints_schemas.topics import ALL_TOPICS
@@ -34,6 +35,7 @@ app.command()(report)
 app.command(name="reapply-policy")(reapply_policy)
 app.command(name="recompute-calendars")(recompute_calendars)
 app.command(name="channel-key")(channel_key)
+app.command(name="train-classifier")(train_classifier)
 console = Console()
 
 LOCAL_DIR = local_broker.REPO_ROOT / ".local"

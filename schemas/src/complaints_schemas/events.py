@@ -139,6 +139,15 @@ class ComplaintClassified(Event):
     )
     reasons: tuple[Reason, ...]
     complaint: ComplaintAccepted
+    model_version: Identifier | None = Field(
+        default=None, description="The learned model that decided category, severity, risk."
+    )
+    confidence: Annotated[float, Field(ge=0, le=1)] | None = Field(
+        default=None, description="Calibrated confidence of the category and severity (lower)."
+    )
+    needs_triage: bool = Field(
+        default=False, description="Below the confidence floor: a person should decide."
+    )
 
 
 class LifecycleAction(StrEnum):

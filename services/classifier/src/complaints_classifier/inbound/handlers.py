@@ -81,6 +81,7 @@ class Handlers:
             self._store.get(content.fingerprint),
             rules=self._rules.rules,
             classified_at=self._clock.now(),
+            similarity=self._rules.classifier.similarity_threshold,
         )
         if outcome.changed:
             self._store.put(content.fingerprint, outcome.state)
