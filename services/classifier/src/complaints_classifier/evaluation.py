@@ -49,7 +49,7 @@ def load_corpus(corpus: Path, part: str) -> list[Labelled]:
     import yaml
 
     split = yaml.safe_load((corpus / "split.yaml").read_text(encoding="utf-8"))
-    items = []
+    items: list[Labelled] = []
     start = datetime(2026, 1, 5, tzinfo=UTC)
     for writer in split[part]:
         path = corpus / writer / "singles.jsonl"

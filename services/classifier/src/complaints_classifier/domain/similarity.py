@@ -16,30 +16,30 @@ from collections.abc import Iterable, Sequence
 Signature = tuple[tuple[int, int], ...]
 
 
-def cosine(a: dict[int, int], b: dict[int, int], norm_a: float, norm_b: float) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    dot = sum(w * b[k] for k, w in a.items() if k in b)
-    return dot / (norm_a * norm_b) if norm_a and norm_b else 0.0
-
-
-def norm(sig: dict[int, int]) -> float:
-    return math.sqrt(sum(w * w for w in sig.values()))
-
-
 def best_group(
     signature: Signature, members: Iterable[tuple[str, Signature]], *, threshold: float
 ) -> tuple[str | None, float]:
     """The group (id) whose members are on average most similar, if it reaches `threshold`."""
     mine = dict(signature)
-    mine_norm = norm(mine)
-    totals: dict[str, list[float]] = {}
+    mine_norm = math.sqrt(sum(w * w for w in mine.values()))
+    if not mine_norm:
+        return None, 0.0
+    get = mine.get
+    sums: dict[str, float] = {}
+    counts: dict[str, int] = {}
     for group, other in members:
-        theirs = dict(other)
-        totals.setdefault(group, []).append(cosine(mine, theirs, mine_norm, norm(theirs)))
+        dot = 0
+        square = 0
+        for k, w in other:
+            dot += w * get(k, 0)
+            square += w * w
+        sums[group] = sums.get(group, 0.0) + (
+            dot / (mine_norm * math.sqrt(square)) if square else 0.0
+        )
+        counts[group] = counts.get(group, 0) + 1
     best, best_score = None, 0.0
-    for group, scores in totals.items():
-        score = sum(scores) / len(scores)
+    for group, total in sums.items():
+        score = total / counts[group]
         if score > best_score:
             best, best_score = group, score
     return (

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _SIGNALS: dict[str, tuple[str, ...]] = {
     # physical safety
@@ -121,6 +122,7 @@ _COMPILED = {
 }
 
 
+@lru_cache(maxsize=4096)  # features and the judge both ask for the same text's signals
 def signals(text: str) -> tuple[Signal, ...]:
     """The signals in model-normalised text, each with its first matching phrase."""
     found = []
