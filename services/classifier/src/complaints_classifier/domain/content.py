@@ -220,7 +220,8 @@ class ContentClassifier:
                     Reason(
                         decision="severity",
                         rule="severity.raise_for.at_stake",
-                        detail=f"{customer_why} with money, safety or a deadline at stake -> red",
+                        detail=f"{customer_why} with money, safety or a deadline at stake "
+                        f"raises {severity} -> red",
                     )
                 )
                 severity = Severity.RED

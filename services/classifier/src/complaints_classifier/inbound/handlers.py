@@ -125,8 +125,10 @@ class Handlers:
                 m.severity_raises.labels(_RAISE_CAUSES[reason.rule]).inc()
             if event.scope is Scope.RISK and reason.rule.startswith("scope.risk."):
                 m.risk_causes.labels(reason.rule.removeprefix("scope.risk.")).inc()
-            elif event.scope is Scope.RISK and reason.decision == "scope" and (
-                reason.rule.startswith("model.")
+            elif (
+                event.scope is Scope.RISK
+                and reason.decision == "scope"
+                and (reason.rule.startswith("model."))
             ):
                 m.risk_causes.labels("model").inc()  # one label whatever the model's version
 
