@@ -76,6 +76,17 @@ class Customer(BaseModel):
     region: ShortText | None = None
 
 
+class ClassificationHint(BaseModel):
+    """What a channel or an agent already knows of a complaint; the classifier uses it (a
+    hint can raise the severity, never lower it) and says so in its reasons."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    severity: Severity | None = None
+    category: Identifier | None = None
+    source: ShortText | None = Field(default=None, description="Who hints: 'ivr', 'agent:li'.")
+
+
 class ComplaintSubmitted(Event):
     """What an upstream channel sends: one customer's complaint as it arrived."""
 
@@ -94,6 +105,7 @@ class ComplaintSubmitted(Event):
     order_id: Identifier | None = None
     occurred_at: AwareDatetime
     language: Literal["zh", "en"] | None = None
+    hint: ClassificationHint | None = None
 
 
 class ComplaintAccepted(ComplaintSubmitted):

@@ -200,11 +200,34 @@ class ContentClassifier:
         model_text = judge.text(complaint)
         j = judge.judge(model_text)
         known = {c.id for c in self.rules.categories}
-        category = self.rules.category(
-            j.category if j.category in known else self.rules.fallback_category
-        )
+        chosen = j.category if j.category in known else self.rules.fallback_category
+        severity = j.severity
+        hinted: list[Reason] = []
+        hint = complaint.hint
+        if hint is not None:
+            source = hint.source or complaint.channel.value
+            if hint.category in known and hint.category != chosen and j.needs_triage:
+                hinted.append(
+                    Reason(
+                        decision="category",
+                        rule="hint.category",
+                        detail=f"{source} says {hint.category}; the model is unsure ({chosen})",
+                    )
+                )
+                chosen = hint.category
+            if hint.severity is not None and _LEVELS.index(hint.severity) > _LEVELS.index(severity):
+                hinted.append(
+                    Reason(
+                        decision="severity",
+                        rule="hint.severity",
+                        detail=f"{source} says {hint.severity}: raised from {severity}",
+                    )
+                )
+                severity = hint.severity
+        category = self.rules.category(chosen)
         reasons = [
             *j.reasons,
+            *hinted,
             Reason(
                 decision="department",
                 rule=f"department.{category.id}",
@@ -212,7 +235,6 @@ class ContentClassifier:
             ),
         ]
         why: list[tuple[str, str]] = []
-        severity = j.severity
         customer_why = self._raise_reason(complaint.customer)
         if customer_why is not None:
             if self.rules.severity.raise_for.red_when_at_stake and j.at_stake:
