@@ -23,6 +23,7 @@ from complaints_cli.send import acknowledge, load_file, send_http, send_kafka
 from complaints_cli.simulate import simulate
 from complaints_cli.sink import WebhookSink
 from complaints_cli.stack import Stack
+from complaints_cli.topics import topics
 from complaints_kit.kafka import provision_topics
 from complaints_kit.settings import KafkaSettings
 from complaints_schemas.topics import ALL_TOPICS
@@ -33,6 +34,7 @@ app.command()(simulate)
 app.command()(report)
 app.command(name="reapply-policy")(reapply_policy)
 app.command(name="channel-key")(channel_key)
+app.command()(topics)
 console = Console()
 
 LOCAL_DIR = local_broker.REPO_ROOT / ".local"
@@ -241,13 +243,6 @@ def sink(
         pass
     finally:
         receiver.stop()
-
-
-@app.command()
-def topics() -> None:
-    """Create the pipeline's topics on KAFKA_BOOTSTRAP_SERVERS (idempotent)."""
-    created = provision_topics(KafkaSettings(), ALL_TOPICS)
-    console.print(f"created: {', '.join(created) or 'none (all exist)'}")
 
 
 if __name__ == "__main__":

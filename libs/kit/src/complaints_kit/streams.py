@@ -20,7 +20,6 @@ from complaints_kit.logs import configure_logging
 from complaints_kit.records import OffsetGaps, Origin, handle_record
 from complaints_kit.settings import KafkaSettings
 from complaints_schemas.cloudevents import Headers
-from complaints_schemas.topics import COMPLAINT_PARTITIONS
 
 log = logging.getLogger(__name__)
 
@@ -33,16 +32,21 @@ def faust_app(
 ) -> faust.App:
     """A faust App on our conventions: raw bytes in and out (we decode CloudEvents
     ourselves), co-partitioned topics, a 10 s session so a dead worker's partitions move
-    quickly, and no faust web server (each service serves its own ops endpoints)."""
+    quickly, and no faust web server (each service serves its own ops endpoints). Topics
+    follow the cluster layout of the settings; with KAFKA_TOPICS=verify faust creates none
+    (the provisioning Job did) and runs without its leader-election topic (unused here)."""
     data_dir.mkdir(parents=True, exist_ok=True)
+    declare = kafka.topics == "create"
     return faust.App(
         app_id,
         broker=[f"kafka://{host}" for host in kafka.bootstrap_servers.split(",")],
         store=store,
         web_enabled=False,
         autodiscover=False,
-        topic_partitions=COMPLAINT_PARTITIONS,
-        topic_replication_factor=1,
+        topic_partitions=kafka.topic_partitions,
+        topic_replication_factor=kafka.topic_replication_factor,
+        topic_allow_declare=declare,
+        topic_disable_leader=not declare,
         broker_session_timeout=10,
         consumer_auto_offset_reset="earliest",
         datadir=str(data_dir),

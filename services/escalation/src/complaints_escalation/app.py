@@ -133,7 +133,7 @@ def build_service(
     # Internal, co-partitioned with the inputs: partition p's due records reach p's owner.
     due = app.topic(
         due_topic_name(settings.app_id),
-        partitions=COMPLAINT_PARTITIONS,
+        partitions=kafka.topic_partitions,
         internal=True,
         retention=24 * 3600,
         **raw,
@@ -143,7 +143,7 @@ def build_service(
     table = app.Table(
         STATE_TABLE,
         default=None,
-        partitions=COMPLAINT_PARTITIONS,
+        partitions=kafka.topic_partitions,
         # Values are state_codec bytes (value_type=bytes makes recovery read them raw too);
         # records written as JSON before it are still read.
         value_type=bytes,
