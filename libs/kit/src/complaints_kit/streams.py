@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 import ssl
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -191,7 +193,10 @@ def _headers(raw: Any) -> Headers:
 
 
 class JsonLoggingWorker(faust.Worker):
-    """A faust worker that keeps our structured logging (mode replaces the root handlers)."""
+    """A faust worker that keeps our structured logging (mode replaces the root handlers) and
+    stops on SIGHUP as on SIGTERM (mode handles SIGINT and SIGTERM only; SIGHUP's default would
+    end the process without committing). A service that reloads on SIGHUP (the classifier's
+    rules) installs its own handler once running, replacing this one."""
 
     def __init__(
         self, *args: Any, service: str, log_level: str, log_json: bool, **kwargs: Any
@@ -201,5 +206,14 @@ class JsonLoggingWorker(faust.Worker):
         self._log_json = log_json
         super().__init__(*args, **kwargs)
 
+    def install_signal_handlers(self) -> None:
+        super().install_signal_handlers()
+        self.loop.add_signal_handler(signal.SIGHUP, stop_as_on_sigterm)
+
     def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
         configure_logging(self._service, level=self._log_level, json_lines=self._log_json)
+
+
+def stop_as_on_sigterm() -> None:
+    """A SIGHUP handler: the process stops as it does on SIGTERM (through its own handler)."""
+    os.kill(os.getpid(), signal.SIGTERM)

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 async def serve(settings: NotifierSettings, kafka: KafkaSettings) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):  # SIGHUP too: a closed terminal
         loop.add_signal_handler(sig, stop.set)
     registry = CollectorRegistry()
     ConsumerLagCollector(
