@@ -77,6 +77,7 @@ class IntakeRuntime:
             dedup=dedup,
             clock=self._clock,
             metrics=self._metrics,
+            window=self._settings.occurred_window(),
         )
         app.state.handlers = handlers
         starting = asyncio.create_task(self._start(handlers), name="intake-start")
