@@ -18,6 +18,7 @@ from complaints_cli import broker as local_broker
 from complaints_cli.classify import classify
 from complaints_cli.demo import demo_complaints
 from complaints_cli.operator import channel_key, reapply_policy
+from complaints_cli.replay import app as replay_app
 from complaints_cli.report import report
 from complaints_cli.send import acknowledge, load_file, send_http, send_kafka
 from complaints_cli.signals import Stopped, ignoring_signals, stopping_on_signals
@@ -36,6 +37,7 @@ app.command()(report)
 app.command(name="reapply-policy")(reapply_policy)
 app.command(name="channel-key")(channel_key)
 app.command()(topics)
+app.add_typer(replay_app, name="replay")
 console = Console()
 
 LOCAL_DIR = local_broker.REPO_ROOT / ".local"
