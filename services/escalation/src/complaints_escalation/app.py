@@ -18,9 +18,11 @@ from complaints_escalation.inbound.handlers import Handlers
 from complaints_escalation.inbound.status_http import StatusServer
 from complaints_escalation.metrics import EscalationMetrics, RemainingTime
 from complaints_escalation.outbound.holidays import load_chinese_holidays
+from complaints_escalation.outbound.kpi import KpiMetrics, KpiStore
 from complaints_escalation.outbound.publisher import FaustPublisher
 from complaints_escalation.outbound.retention import (
     ConsoleGate,
+    DeletableStore,
     NoGate,
     RetainingStore,
     RetentionMetrics,
@@ -114,7 +116,7 @@ def internal_topics(settings: EscalationSettings) -> list[Topic]:
 def retention(
     settings: EscalationSettings,
     kafka: KafkaSettings,
-    table_store: TableStateStore,
+    table_store: DeletableStore,
     publisher: FaustPublisher,
     timer: Timer,
     clock: Clock,
@@ -219,9 +221,8 @@ def build_service(
         await publisher.due(batch, partition=entries[0].partition)
 
     timer = Timer(index=DueIndex(), clock=clock, fire=fire)
-    store, sweeper = retention(
-        settings, kafka, TableStateStore(table), publisher, timer, clock, registry
-    )
+    recorded = KpiStore(TableStateStore(table), KpiMetrics(registry))  # KPI metrics per write
+    store, sweeper = retention(settings, kafka, recorded, publisher, timer, clock, registry)
     registry.register(RemainingTime(due_instants=timer.index.due_instants, now=clock.now))
     handlers = Handlers(
         store=store,
