@@ -321,13 +321,31 @@ def _show(plan: Sequence[Replay], *, title: str, apply: bool, done: int) -> None
     console.print(json.dumps(summary))
 
 
+def _window(since: str, until: str | None) -> tuple[KafkaSettings, datetime, datetime, datetime]:
+    kafka, now = KafkaSettings(), datetime.now(UTC)
+    return kafka, now, instant(since, now=now), instant(until, now=now) if until else now
+
+
+def _carry_out(
+    kafka: KafkaSettings,
+    plan: Sequence[Replay],
+    *,
+    what: str,
+    window: tuple[datetime, datetime, datetime],
+    apply: bool,
+) -> None:
+    """Produce the plan (with --apply) and show it."""
+    now, start, end = window
+    done = produce_again(kafka, plan, now=now) if apply else 0
+    _show(plan, title=f"{what} {start.isoformat()} .. {end.isoformat()}", apply=apply, done=done)
+
+
 @app.command("dead-letters")
 def dead_letters(
     reason: Reasons = None, since: Since = "P7D", until: Until = None, apply: Apply = False
 ) -> None:
     """Produce dead letters' original records again to the topic they came from."""
-    kafka, now = KafkaSettings(), datetime.now(UTC)
-    start, end = instant(since, now=now), instant(until, now=now) if until else now
+    kafka, now, start, end = _window(since, until)
     letters = []
     for record in read_topic(kafka, REJECTED.name, since=start):
         try:
@@ -348,10 +366,7 @@ def dead_letters(
         replayed=replayed,
         original=lambda t, p, o: fetch(kafka, t, p, o),
     )
-    done = produce_again(kafka, plan, now=now) if apply else 0
-    _show(
-        plan, title=f"Dead letters {start.isoformat()} .. {end.isoformat()}", apply=apply, done=done
-    )
+    _carry_out(kafka, plan, what="Dead letters", window=(now, start, end), apply=apply)
 
 
 @app.command("failed-notifications")
@@ -359,8 +374,7 @@ def failed_notifications(
     reason: Reasons = None, since: Since = "P7D", until: Until = None, apply: Apply = False
 ) -> None:
     """Produce the escalations of failed, undelivered notifications again for the notifier."""
-    kafka, now = KafkaSettings(), datetime.now(UTC)
-    start, end = instant(since, now=now), instant(until, now=now) if until else now
+    kafka, now, start, end = _window(since, until)
     failures = []
     for record in read_topic(kafka, FAILED.name, since=start):
         try:
@@ -390,6 +404,4 @@ def failed_notifications(
         replayed=replayed_marks(replays),
         escalations=escalations,
     )
-    done = produce_again(kafka, plan, now=now) if apply else 0
-    title = f"Failed notifications {start.isoformat()} .. {end.isoformat()}"
-    _show(plan, title=title, apply=apply, done=done)
+    _carry_out(kafka, plan, what="Failed notifications", window=(now, start, end), apply=apply)

@@ -13,7 +13,13 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from complaints_intake.domain.bounds import Unacceptable
-from complaints_intake.domain.problems import PROBLEM_JSON, Problem, problem, validation_problem
+from complaints_intake.domain.problems import (
+    PROBLEM_JSON,
+    Problem,
+    invalid_fields,
+    problem,
+    validation_problem,
+)
 from complaints_intake.metrics import IntakeMetrics
 
 
@@ -60,14 +66,7 @@ def too_large_response(max_bytes: int) -> JSONResponse:
 
 
 def unacceptable_problem(exc: Unacceptable) -> Problem:
-    errors = exc.errors()
-    return problem(
-        kind="validation-error",
-        title="Request has invalid fields",
-        status=422,
-        detail=f"{len(errors)} invalid field(s): " + ", ".join(e["location"] for e in errors),
-        errors=errors,
-    )
+    return invalid_fields(exc.errors())
 
 
 def rejection_reason(body: Problem) -> str:
