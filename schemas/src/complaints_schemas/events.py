@@ -72,7 +72,8 @@ class Customer(BaseModel):
     name: ShortText | None = None
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 \-]{5,20}$")] | None = None
     email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
-    annual_spend: Annotated[float, Field(ge=0)] | None = None
+    # JSON has no infinity: 1e400 parses as one, and would be written back as null.
+    annual_spend: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
     region: ShortText | None = None
 
 

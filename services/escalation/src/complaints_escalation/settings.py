@@ -48,6 +48,31 @@ class EscalationSettings(OpsSettings):
     # RocksDB memory per partition (6): block cache, and each of its 2 write buffers.
     store_cache_bytes: int = Field(default=8 * 1024 * 1024, ge=1024 * 1024)
     store_write_buffer_bytes: int = Field(default=4 * 1024 * 1024, ge=1024 * 1024)
+    # Retention of closed complaints (outbound/retention.py): unset keeps them forever. With
+    # retention_after_group (the console projector's consumer group) a state is deleted only
+    # once that group has read the complaint's closing.
+    closed_retention: timedelta | None = None
+    retention_after_group: str | None = None
+    retention_sweep_interval: timedelta = timedelta(minutes=10)
+
+    @field_validator("closed_retention", "retention_sweep_interval", mode="before")
+    @classmethod
+    def _retention_seconds(cls, value: object) -> object:
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            try:
+                return timedelta(seconds=float(value))
+            except ValueError:
+                return value
+        return value
+
+    @field_validator("closed_retention", "retention_sweep_interval")
+    @classmethod
+    def _retention_positive(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value <= timedelta(0):
+            raise ValueError("must be a positive duration")
+        return value
 
     @field_validator(*_DURATIONS, mode="before")
     @classmethod
