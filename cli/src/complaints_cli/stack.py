@@ -28,6 +28,8 @@ class Stack:
     fixed_ports: bool = False  # the documented ports where free, else any free port
     sink_port: int = 0
     secret: str = field(default_factory=new_webhook_secret)
+    # The escalation ops port's /v1/complaints and /v1/reports answer only with this token.
+    status_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     sink: WebhookSink | None = None
 
@@ -63,6 +65,8 @@ class Stack:
                 filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])
             ),
         }
+        if name == "escalation":
+            env["ESCALATION_STATUS_TOKEN"] = self.status_token
         if name == "notifier":
             assert self.sink is not None
             env |= {"NOTIFIER_WEBHOOK_URL": self.sink.url, "NOTIFIER_WEBHOOK_SECRET": self.secret}

@@ -272,6 +272,68 @@ class ComplaintRejected(Event):
     rejected_at: AwareDatetime
 
 
+class ClockState(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+
+
+class ClockPeriod(BaseModel):
+    """A stretch of a clock's life: counting, paused, or running outside working hours."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["running", "paused", "off_hours"]
+    start: AwareDatetime
+    end: AwareDatetime | None = Field(default=None, description="None: still going on.")
+    planned: bool = Field(
+        default=False, description="Ahead of `updated_at`: how the clock will run if untouched."
+    )
+
+
+class ClockView(BaseModel):
+    """One SLA clock as escalation computed it: deadline, allowance, periods, next step."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: Identifier
+    cycle: Annotated[int, Field(ge=0)] = 0
+    state: ClockState
+    calendar: Identifier
+    target_amount: float
+    target_unit: Identifier
+    started_at: AwareDatetime
+    deadline: AwareDatetime
+    stopped_at: AwareDatetime | None = None
+    budget_s: float = Field(description="The allowance, in the clock's measure (elapsed/working).")
+    used_s: float = Field(description="Allowance used by `updated_at`.")
+    outside_working_hours_s: float = 0.0
+    periods: tuple[ClockPeriod, ...] = ()
+    next_step_at: AwareDatetime | None = Field(
+        default=None, description="When this clock's next warning or breach step is due."
+    )
+    next_step: str | None = Field(default=None, description="e.g. 'warning' or 'breach:2'.")
+
+
+class ComplaintClocksUpdated(Event):
+    """A complaint's clocks after escalation changed them; the newest `version` wins."""
+
+    ce_type: ClassVar[str] = f"{CE_TYPE_PREFIX}.complaint.clocks_updated.v1"
+
+    complaint_id: Identifier
+    version: Annotated[int, Field(ge=0)] = Field(
+        description="Escalation's state version: grows with every change of this complaint."
+    )
+    updated_at: AwareDatetime
+    status: Identifier
+    policy_version: str | None = None
+    department: Identifier | None = None
+    next_step_at: AwareDatetime | None = Field(
+        default=None, description="The earliest step due on any running clock."
+    )
+    clocks: tuple[ClockView, ...] = ()
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     ComplaintSubmitted,
     ComplaintAccepted,
@@ -281,4 +343,5 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     NotificationDelivered,
     NotificationFailed,
     ComplaintRejected,
+    ComplaintClocksUpdated,
 )

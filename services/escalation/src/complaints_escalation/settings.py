@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from complaints_escalation.domain.calendar import HolidayData
@@ -46,6 +46,11 @@ class EscalationSettings(OpsSettings):
     # RocksDB memory per partition (6): block cache, and each of its 2 write buffers.
     store_cache_bytes: int = Field(default=8 * 1024 * 1024, ge=1024 * 1024)
     store_write_buffer_bytes: int = Field(default=4 * 1024 * 1024, ge=1024 * 1024)
+    # Publish each complaint's clocks after every change (complaints.clocks-updated.v1) for
+    # the console's read model; off saves one send per record where no read model runs.
+    publish_clocks: bool = True
+    # Bearer token for the ops port's /v1/complaints and /v1/reports; empty: those are off.
+    status_token: SecretStr = SecretStr("")
 
     @field_validator(*_DURATIONS, mode="before")
     @classmethod
