@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from complaints_console.projector.consumer import apply_record
 from complaints_console.readmodel.queries import timeline
@@ -31,13 +30,11 @@ from .factories import (
     delivered,
     project,
     response_clock,
-    sqlite_engine,
     step,
 )
 
 
-def test_complaint_timeline_from_every_topic_is_masked_and_whole(tmp_path: Path) -> None:
-    engine = sqlite_engine(tmp_path)
+def test_complaint_timeline_from_every_topic_is_masked_and_whole(engine: Engine) -> None:
     esc = breach("C-1", at=T0 + 10 * MIN)
     events = [
         classified("C-1"),
@@ -68,8 +65,7 @@ def test_complaint_timeline_from_every_topic_is_masked_and_whole(tmp_path: Path)
     assert "6222021234567890123" not in (c.description or "")
 
 
-def test_clocks_and_steps_before_the_classification_are_kept(tmp_path: Path) -> None:
-    engine = sqlite_engine(tmp_path)
+def test_clocks_and_steps_before_the_classification_are_kept(engine: Engine) -> None:
     project(
         engine,
         response_clock("C-2", version=3),
@@ -85,8 +81,7 @@ def test_clocks_and_steps_before_the_classification_are_kept(tmp_path: Path) -> 
     assert c.department == "payments"
 
 
-def test_transfer_moves_department_and_reclassification_is_a_step(tmp_path: Path) -> None:
-    engine = sqlite_engine(tmp_path)
+def test_transfer_moves_department_and_reclassification_is_a_step(engine: Engine) -> None:
     project(
         engine,
         classified("C-3"),
@@ -104,8 +99,7 @@ def test_transfer_moves_department_and_reclassification_is_a_step(tmp_path: Path
     assert rows[3]["detail"]["from_category"] == "payment_failure"
 
 
-def test_cluster_members_and_size(tmp_path: Path) -> None:
-    engine = sqlite_engine(tmp_path)
+def test_cluster_members_and_size(engine: Engine) -> None:
     for i in range(3):
         project(
             engine, classified(f"K-{i}", at=T0 + i * MIN, cluster_id="CL-1", cluster_size=i + 1)
@@ -117,8 +111,7 @@ def test_cluster_members_and_size(tmp_path: Path) -> None:
     assert (cluster.size, members, cluster.opened_at) == (3, 3, T0)
 
 
-def test_fields_from_a_newer_producer_are_tolerated_and_optional_ones_read(tmp_path: Path) -> None:
-    engine = sqlite_engine(tmp_path)
+def test_fields_from_a_newer_producer_are_tolerated_and_optional_ones_read(engine: Engine) -> None:
     record = encode(classified("N-1"), source="/tests", id="x", time=T0)
     data = json.loads(record.value)
     data |= {"confidence": 0.42, "needs_triage": True, "model_version": "m-7", "future": 1}
@@ -131,8 +124,7 @@ def test_fields_from_a_newer_producer_are_tolerated_and_optional_ones_read(tmp_p
     assert (c.confidence, c.needs_triage, c.model_version) == (0.42, True, "m-7")
 
 
-def test_undecodable_record_raises_decode_error(tmp_path: Path) -> None:
-    engine = sqlite_engine(tmp_path)
+def test_undecodable_record_raises_decode_error(engine: Engine) -> None:
     record = encode(classified("B-1"), source="/tests", id="x", time=T0)
     with engine.begin() as conn, pytest.raises(DecodeError):
         apply_record(conn, topics.CLASSIFIED.name, b"{not json", record.headers)

@@ -111,6 +111,7 @@ def classified(conn: Connection, event: ComplaintClassified, raw: dict[str, Any]
     """The newest classification wins; each one is a step (reclassifications too)."""
     cid = event.complaint_id
     step_id = f"classified:{cid}:{event.classified_at.isoformat()}"
+    ensure_complaint(conn, cid)
     if not insert_ignore(conn, steps, _classified_step(event, step_id, raw)):
         return  # redelivered
     accepted(conn, event.complaint)

@@ -11,8 +11,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 def insert_ignore(conn: Connection, table: Table, values: Mapping[str, Any]) -> bool:
     """Insert unless the primary key is there; True when a row was inserted."""
-    stmt = _insert(conn, table).values(**values).on_conflict_do_nothing()
-    return bool(conn.execute(stmt).rowcount)
+    key = next(iter(table.primary_key.columns))
+    stmt = _insert(conn, table).values(**values).on_conflict_do_nothing().returning(key)
+    return conn.execute(stmt).first() is not None
 
 
 def upsert(
