@@ -13,6 +13,7 @@ Every figure counts the complaints accepted in [start, end):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -77,8 +78,18 @@ class Report:
         return rows
 
 
-def report(conn: Connection, *, start: datetime, end: datetime, now: datetime) -> Report:
+def report(
+    conn: Connection,
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    departments: Sequence[str] | None = None,
+) -> Report:
+    """The figures for complaints accepted in [start, end), of `departments` (None: all)."""
     in_period = and_(complaints.c.accepted_at >= start, complaints.c.accepted_at < end)
+    if departments is not None:
+        in_period = and_(in_period, complaints.c.department.in_(list(departments)))
     out = Report(start=start, end=end)
     for severity, n in conn.execute(
         select(complaints.c.severity, func.count())
