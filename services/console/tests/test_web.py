@@ -168,7 +168,8 @@ async def test_acknowledge_goes_through_intake_and_shows_at_once(
     )
     page = await http.get("/complaints/P-1")
     assert page.text.count('data-kind="acknowledged"') == 1
-    assert "(pending)" not in page.text and "处理中" not in page.text
+    assert "(pending)" not in page.text
+    assert "处理中" not in page.text
 
 
 async def test_agent_may_not_close_and_intake_failure_is_shown(client: Any, intake: Intake) -> None:
