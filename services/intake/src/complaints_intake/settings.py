@@ -43,6 +43,10 @@ class IntakeSettings(OpsSettings):
         validation_alias=AliasChoices("ACK_LINK_SECRET", "INTAKE_ACK_LINK_SECRET"),
     )
 
+    # The console's base URL: GET /v1/complaints/{id} (the Location of an accepted complaint)
+    # redirects to its page there. Empty: that route answers 404.
+    console_url: str = Field(default="", pattern=r"^(https?://.*)?$")
+
     @field_validator("dedup_ttl", "delivery_timeout", "shutdown_timeout", mode="before")
     @classmethod
     def _seconds(cls, value: object) -> object:
@@ -53,6 +57,10 @@ class IntakeSettings(OpsSettings):
             except ValueError:
                 return value
         return value
+
+    # The console's base URL: GET /v1/complaints/{id} (the Location of an accepted complaint)
+    # redirects to its page there. Empty: that route answers 404.
+    console_url: str = Field(default="", pattern=r"^(https?://.*)?$")
 
     @field_validator("dedup_ttl", "delivery_timeout", "shutdown_timeout")
     @classmethod
