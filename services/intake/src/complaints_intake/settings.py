@@ -58,10 +58,6 @@ class IntakeSettings(OpsSettings):
                 return value
         return value
 
-    # The console's base URL: GET /v1/complaints/{id} (the Location of an accepted complaint)
-    # redirects to its page there. Empty: that route answers 404.
-    console_url: str = Field(default="", pattern=r"^(https?://.*)?$")
-
     @field_validator("dedup_ttl", "delivery_timeout", "shutdown_timeout")
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from urllib.parse import quote
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from confluent_kafka import KafkaException
 from fastapi import APIRouter, Body, Depends, Path, Request, Response
