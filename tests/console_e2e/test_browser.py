@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
+from complaints_cli.demo import demo_complaints
+from complaints_cli.send import send_http
 from complaints_cli.stack import Stack
 from tests.console_e2e.conftest import LEVEL_INTERVAL_SECONDS, RED_SLA_SECONDS
 
@@ -25,7 +27,11 @@ def red_payment_complaint() -> dict[str, Any]:
     return {
         "channel": "app",
         "channel_event_id": f"console-e2e-{uuid.uuid4().hex}",
-        "customer": {"id": f"cust-{uuid.uuid4().hex[:8]}", "name": "王小明", "phone": "13812341234"},
+        "customer": {
+            "id": f"cust-{uuid.uuid4().hex[:8]}",
+            "name": "王小明",
+            "phone": "13812341234",
+        },
         "title": "支付失败但银行卡已扣款",
         "description": "提示支付失败，但是银行卡已经扣款 399 元，请尽快处理。电话 13812341234",
         "occurred_at": datetime.now(UTC).isoformat(),
@@ -33,12 +39,17 @@ def red_payment_complaint() -> dict[str, Any]:
 
 
 def post(stack: Stack, complaint: dict[str, Any]) -> str:
-    answer = httpx.post(f"{stack.services['intake'].base_url}/v1/complaints", json=complaint, timeout=10)
+    answer = httpx.post(
+        f"{stack.services['intake'].base_url}/v1/complaints", json=complaint, timeout=10
+    )
     assert answer.status_code == 202, answer.text
     location = answer.headers["location"]
     followed = httpx.get(f"{stack.services['intake'].base_url}{location}", timeout=10)
     assert followed.status_code == 303  # Location resolves: to the console's page
-    assert followed.headers["location"] == f"{stack.console_url}/complaints/{answer.json()['complaint_id']}"
+    assert (
+        followed.headers["location"]
+        == f"{stack.console_url}/complaints/{answer.json()['complaint_id']}"
+    )
     return str(answer.json()["complaint_id"])
 
 
@@ -69,6 +80,11 @@ def test_owner_acknowledges_a_red_complaint_and_the_next_escalation_is_not_sent(
     console_stack: Stack, browser: Any
 ) -> None:
     stack = console_stack
+    if SCREENSHOTS:  # a fuller queue for the README's pictures
+        send_http(
+            demo_complaints(run_id=uuid.uuid4().hex[:8], now=datetime.now(UTC)),
+            base_url=stack.services["intake"].base_url,
+        )
     complaint_id = post(stack, red_payment_complaint())
     posted = time.monotonic()
     context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 900})
@@ -105,9 +121,7 @@ def test_owner_acknowledges_a_red_complaint_and_the_next_escalation_is_not_sent(
         " return s && !s.classList.contains('pending'); }",
         timeout=20_000,
     )
-    page.locator("[data-testid=clock-response] [data-testid=no-next-step]").wait_for(
-        timeout=20_000
-    )
+    page.locator("[data-testid=clock-response] [data-testid=no-next-step]").wait_for(timeout=20_000)
     assert page.locator("[data-testid=status]").inner_text().strip().lower() == "acknowledged"
 
     # Past the moment the second level was due: nothing more was sent.
