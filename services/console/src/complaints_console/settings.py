@@ -26,7 +26,9 @@ def _seconds(value: object) -> object:
 class ProjectorSettings(OpsSettings):
     """The projector: topics into the database. Durations: seconds or ISO 8601."""
 
-    model_config = SettingsConfigDict(env_prefix="PROJECTOR_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="PROJECTOR_", extra="ignore", populate_by_name=True
+    )
 
     ops_port: int = Field(default=9104, ge=0, le=65535)
     database_url: str = Field(default=DEFAULT_DATABASE, validation_alias=DATABASE_ALIASES)
@@ -42,7 +44,7 @@ class ProjectorSettings(OpsSettings):
 class ConsoleSettings(OpsSettings):
     """The web console: its port, the database, sign-in, and intake for the actions."""
 
-    model_config = SettingsConfigDict(env_prefix="CONSOLE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CONSOLE_", extra="ignore", populate_by_name=True)
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8090, ge=0, le=65535)
