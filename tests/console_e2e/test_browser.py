@@ -174,3 +174,10 @@ def test_another_department_owner_cannot_see_the_complaint(
     )
     assert answer.status == 404
     other.close()
+
+
+def test_console_metrics_are_catalogued_and_conventional(console_stack: Stack) -> None:
+    from tests.e2e.test_metrics_catalogue import check_catalogue, check_conventions
+
+    check_catalogue(console_stack, ("projector", "console"))
+    check_conventions(console_stack, ("projector", "console"))
