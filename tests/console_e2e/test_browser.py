@@ -132,13 +132,21 @@ def test_owner_acknowledges_a_red_complaint_and_the_next_escalation_is_not_sent(
     assert len(deliveries(stack, complaint_id)) == 1
     shoot(page, "complaint")
 
-    page.goto(f"{stack.console_url}/queue")
-    shoot(page, "queue")
     today = datetime.now(UTC).date().isoformat()
     page.goto(f"{stack.console_url}/reports?from={today}&to={today}")
     assert page.locator("[data-testid=kpi-response]").inner_text().strip() != ""
-    shoot(page, "reports")
     context.close()
+    if SCREENSHOTS:  # every department's queue and reports: the admin's view
+        admin = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 900})
+        view = admin.new_page()
+        sign_in(view, stack, "admin")
+        view.goto(f"{stack.console_url}/queue")
+        shoot(view, "queue")
+        view.goto(f"{stack.console_url}/reports?from={today}&to={today}")
+        shoot(view, "reports")
+        view.goto(f"{stack.console_url}/queue?lang=zh")
+        shoot(view, "queue-zh")
+        admin.close()
 
 
 def test_another_department_owner_cannot_see_the_complaint(
