@@ -153,6 +153,8 @@ class LifecycleAction(StrEnum):
     # An operator's decision: the complaint's open clocks move to the policy now in force
     # (otherwise a policy change never moves an open deadline). Not for upstream channels.
     POLICY_REAPPLIED = "policy_reapplied"
+    # A person's classification (triage, or a correction): severity, scope and/or category.
+    RECLASSIFIED = "reclassified"
 
 
 class ComplaintLifecycleEvent(Event):
@@ -167,11 +169,19 @@ class ComplaintLifecycleEvent(Event):
     actor: ShortText | None = None
     note: LongText | None = None
     to_department: Identifier | None = None
+    severity: Severity | None = Field(default=None, description="For a reclassification.")
+    scope: Scope | None = Field(default=None, description="For a reclassification.")
+    category: Identifier | None = Field(default=None, description="For a reclassification.")
 
     @model_validator(mode="after")
     def _transfer_names_department(self) -> ComplaintLifecycleEvent:
         if (self.action is LifecycleAction.TRANSFERRED) != (self.to_department is not None):
             raise ValueError("to_department is required for, and only for, a transfer")
+        named = (self.severity, self.scope, self.category) != (None, None, None)
+        if (self.action is LifecycleAction.RECLASSIFIED) != named:
+            raise ValueError(
+                "severity, scope or category is required for, and only for, a reclassification"
+            )
         return self
 
 

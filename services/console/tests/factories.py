@@ -113,6 +113,7 @@ def step(
     note: str | None = None,
     to_department: str | None = None,
     event_id: str | None = None,
+    severity: Severity | None = None,
 ) -> ComplaintLifecycleEvent:
     return ComplaintLifecycleEvent(
         event_id=event_id or f"{cid}-{action.value}-{int(at.timestamp())}",
@@ -122,6 +123,7 @@ def step(
         actor=actor,
         note=note,
         to_department=to_department,
+        severity=severity,
     )
 
 

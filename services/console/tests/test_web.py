@@ -208,3 +208,37 @@ async def test_language_switch(client: Any) -> None:
     assert "工作队列" in (await http.get("/queue?lang=zh")).text
     assert "Work queue" in (await http.get("/queue?lang=en")).text
     assert "Work queue" in (await http.get("/queue")).text  # remembered in a cookie
+
+
+async def test_owner_reclassifies_with_a_note(client: Any, intake: Intake) -> None:
+    http, engine = client
+    await sign_in(http, "wang")
+    token = csrf_of((await http.get("/complaints/P-1")).text)
+    unchanged = await http.post(
+        "/complaints/P-1/actions",
+        data={"action": "reclassified", "severity": "red", "csrf": token},
+        headers={"HX-Request": "1"},
+    )
+    assert unchanged.status_code == 403  # nothing would change
+    done = await http.post(
+        "/complaints/P-1/actions",
+        data={"action": "reclassified", "severity": "green", "note": "not urgent", "csrf": token},
+        headers={"HX-Request": "1"},
+    )
+    assert done.status_code == 200
+    [posted] = intake.posted
+    assert (posted["action"], posted["severity"]) == ("reclassified", "green")
+    assert "category" not in posted
+    project(
+        engine,
+        step(
+            "P-1",
+            LifecycleAction.RECLASSIFIED,
+            at=T0 + 12 * MIN,
+            event_id=posted["event_id"],
+            severity=Severity.GREEN,
+        ),
+    )
+    page = await http.get("/complaints/P-1?lang=en")
+    assert 'data-kind="reclassified"' in page.text
+    assert "red payment_failure → green" in page.text

@@ -24,6 +24,7 @@ AGENT_ACTIONS = frozenset(
         LifecycleAction.RESUMED,
         LifecycleAction.RESOLVED,
         LifecycleAction.TRANSFERRED,
+        LifecycleAction.RECLASSIFIED,
     }
 )
 OWNER_ACTIONS = AGENT_ACTIONS | {LifecycleAction.CLOSED, LifecycleAction.REOPENED}

@@ -42,7 +42,7 @@ def allowed_actions(status: str) -> tuple[LifecycleAction, ...]:
         return (a.REOPENED,)
     if status == RESOLVED:
         return (a.CLOSED, a.REOPENED)
-    base: tuple[LifecycleAction, ...] = (a.TRANSFERRED, a.RESOLVED, a.CLOSED)
+    base: tuple[LifecycleAction, ...] = (a.TRANSFERRED, a.RECLASSIFIED, a.RESOLVED, a.CLOSED)
     if status == PAUSED:
         return (a.RESUMED, *base)
     if status == ACKNOWLEDGED:

@@ -254,6 +254,9 @@ def lifecycle(conn: Connection, event: ComplaintLifecycleEvent) -> None:
             complaints.c.status,
             complaints.c.department,
             complaints.c.acknowledged_at,
+            complaints.c.severity,
+            complaints.c.scope,
+            complaints.c.category,
         ).where(complaints.c.complaint_id == cid)
     ).one()
     existing = conn.execute(select(steps.c.pending).where(steps.c.step_id == step_id)).first()
@@ -267,7 +270,7 @@ def lifecycle(conn: Connection, event: ComplaintLifecycleEvent) -> None:
         "note": mask_text(event.note),
         "department": row.department,
         "to_department": event.to_department,
-        "detail": {},
+        "detail": _reclassification(event, row),
         "pending": False,
     }
     if existing is None:
@@ -293,8 +296,29 @@ def lifecycle(conn: Connection, event: ComplaintLifecycleEvent) -> None:
         and event.to_department != row.department
     ):
         changes.update(department=event.to_department, transfers=complaints.c.transfers + 1)
+    elif action is LifecycleAction.RECLASSIFIED:  # a person decided: no longer for triage
+        changes.update(
+            severity=event.severity.value if event.severity else row.severity,
+            scope=event.scope.value if event.scope else row.scope,
+            category=event.category or row.category,
+            needs_triage=False,
+        )
     conn.execute(update(complaints).where(complaints.c.complaint_id == cid).values(**changes))
     _touch(conn, cid, event.occurred_at)
+
+
+def _reclassification(event: ComplaintLifecycleEvent, row: Any) -> dict[str, Any]:
+    """A person's reclassification in the timeline's terms (as the classifier's steps)."""
+    if event.action is not LifecycleAction.RECLASSIFIED:
+        return {}
+    return {
+        "severity": event.severity.value if event.severity else row.severity,
+        "scope": event.scope.value if event.scope else row.scope,
+        "category": event.category or row.category,
+        "department": row.department,
+        "from_severity": row.severity,
+        "from_category": row.category,
+    }
 
 
 def escalated(conn: Connection, event: ComplaintEscalated) -> None:

@@ -114,6 +114,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "a_closed": ("关闭", "Close"),
     "a_reopened": ("重新打开", "Reopen"),
     "a_transferred": ("转派", "Transfer"),
+    "a_reclassified": ("重新分类", "Reclassify"),
     "delivered": ("已送达", "delivered"),
     "failed": ("失败", "failed"),
     "no_deliveries": ("尚无送达记录", "no delivery recorded yet"),
@@ -127,7 +128,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-def translate(key: str, lang: str) -> str:
+def translate(key: str | None, lang: str) -> str:
+    if not key:
+        return ""
     pair = MESSAGES.get(key)
     if pair is None:
         return key

@@ -40,6 +40,9 @@ class IntakeClient:
         actor: str,
         note: str | None,
         to_department: str | None,
+        severity: str | None = None,
+        scope: str | None = None,
+        category: str | None = None,
     ) -> None:
         """POST /v1/complaints/{id}/events; returns once intake has it on the broker (202)."""
         body = {
@@ -49,6 +52,9 @@ class IntakeClient:
             "actor": actor,
             "note": note,
             "to_department": to_department,
+            "severity": severity,
+            "scope": scope,
+            "category": category,
         }
         try:
             response = await self._client.post(

@@ -26,7 +26,7 @@ from complaints_console.readmodel.upsert import insert_ignore
 from complaints_console.web.app import check_csrf, console, language, render, signed_in
 from complaints_console.web.i18n import translate
 from complaints_console.web.intake import IntakeError
-from complaints_schemas.events import LifecycleAction
+from complaints_schemas.events import LifecycleAction, Scope, Severity
 from complaints_schemas.pii import mask
 
 router = APIRouter()
@@ -204,6 +204,9 @@ async def act(
     action: Annotated[LifecycleAction, Form()],
     note: Annotated[str, Form(max_length=2000)] = "",
     to_department: Annotated[str, Form(max_length=128)] = "",
+    severity: Annotated[str, Form(max_length=16)] = "",
+    scope: Annotated[str, Form(max_length=16)] = "",
+    category: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
     """Publish the step through intake, show it in the timeline at once (pending until the
     projector reads it back from complaints.lifecycle.v1)."""
@@ -213,7 +216,17 @@ async def act(
         return render(request, "error.html", status_code=404, user=user, message="not_found")
     allowed = action in allowed_actions(page.complaint.status) and user.may(action)
     transfer = action is LifecycleAction.TRANSFERRED
-    if not allowed or (transfer and not to_department.strip()):
+    reclassify = action is LifecycleAction.RECLASSIFIED
+    new = {
+        "severity": severity if severity in {s.value for s in Severity} else None,
+        "scope": scope if scope in {s.value for s in Scope} else None,
+        "category": category.strip() or None,
+    }
+    if reclassify:  # only what differs from now
+        c = page.complaint
+        new = {k: v for k, v in new.items() if v is not None and v != getattr(c, k)}
+    missing = (transfer and not to_department.strip()) or (reclassify and not new)
+    if not allowed or missing:
         ctx.metrics.actions.labels(action.value, "refused").inc()
         return _after_action(request, user, complaint_id, error="forbidden", status_code=403)
     event_id = f"console-{uuid.uuid4().hex}"
@@ -228,6 +241,7 @@ async def act(
             actor=user.actor,
             note=note_text,
             to_department=to_department.strip() if transfer else None,
+            **(new if reclassify else {}),
         )
     except IntakeError:
         ctx.metrics.actions.labels(action.value, "failed").inc()
@@ -248,7 +262,9 @@ async def act(
                     "note": mask(note_text) if note_text else None,
                     "department": page.complaint.department,
                     "to_department": to_department.strip() if transfer else None,
-                    "detail": {},
+                    "detail": {**new, "department": page.complaint.department}
+                    if reclassify
+                    else {},
                     "pending": True,
                 },
             )

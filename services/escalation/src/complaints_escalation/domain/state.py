@@ -152,6 +152,10 @@ class LifecycleFact:
     action: LifecycleAction
     occurred_at: datetime
     to_department: str | None = None
+    # A reclassification's new values (None: unchanged).
+    severity: Severity | None = None
+    scope: Scope | None = None
+    category: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,12 +268,20 @@ class ComplaintState:
 
 
 def _fact_json(e: LifecycleFact) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "event_id": e.event_id,
         "action": e.action.value,
         "occurred_at": e.occurred_at.isoformat(),
         "to_department": e.to_department,
     }
+    # Only a reclassification carries these: other facts keep their earlier form.
+    if e.severity is not None:
+        out["severity"] = e.severity.value
+    if e.scope is not None:
+        out["scope"] = e.scope.value
+    if e.category is not None:
+        out["category"] = e.category
+    return out
 
 
 def _fact_from(e: dict[str, Any]) -> LifecycleFact:
@@ -278,6 +290,9 @@ def _fact_from(e: dict[str, Any]) -> LifecycleFact:
         action=LifecycleAction(e["action"]),
         occurred_at=datetime.fromisoformat(e["occurred_at"]),
         to_department=e.get("to_department"),
+        severity=Severity(e["severity"]) if e.get("severity") else None,
+        scope=Scope(e["scope"]) if e.get("scope") else None,
+        category=e.get("category"),
     )
 
 

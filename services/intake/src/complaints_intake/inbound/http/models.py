@@ -6,7 +6,14 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator
 
-from complaints_schemas.events import Identifier, LifecycleAction, LongText, ShortText
+from complaints_schemas.events import (
+    Identifier,
+    LifecycleAction,
+    LongText,
+    Scope,
+    Severity,
+    ShortText,
+)
 
 
 class AcceptedResponse(BaseModel):
@@ -42,6 +49,10 @@ class LifecycleRequest(BaseModel):
     actor: ShortText | None = None
     note: LongText | None = None
     to_department: Identifier | None = None
+    # A reclassification's new values (action `reclassified` only).
+    severity: Severity | None = None
+    scope: Scope | None = None
+    category: Identifier | None = None
 
     @field_validator("action")
     @classmethod

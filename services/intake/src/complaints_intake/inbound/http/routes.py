@@ -196,6 +196,9 @@ async def record_lifecycle_event(
             actor=step.actor,
             note=step.note,
             to_department=step.to_department,
+            severity=step.severity,
+            scope=step.scope,
+            category=step.category,
         )
     except ValidationError as exc:
         body = validation_problem(exc.errors())
