@@ -242,3 +242,21 @@ async def test_owner_reclassifies_with_a_note(client: Any, intake: Intake) -> No
     page = await http.get("/complaints/P-1?lang=en")
     assert 'data-kind="reclassified"' in page.text
     assert "red payment_failure → green" in page.text
+
+
+async def test_cluster_page_and_triage_list(client: Any) -> None:
+    http, engine = client
+    for i in range(3):
+        project(
+            engine, classified(f"K-{i}", at=T0 + i * MIN, cluster_id="CL-9", cluster_size=i + 1)
+        )
+    project(engine, classified("K-L", department="logistics", cluster_id="CL-9", cluster_size=4))
+    await sign_in(http, "wang")
+    page = await http.get("/clusters/CL-9?lang=en")
+    assert page.status_code == 200
+    members = re.findall(r'href="/complaints/(K-[^"]+)"', page.text)
+    assert members == ["K-0", "K-1", "K-2"]  # the logistics member is not shown to payments
+    assert "<svg" in page.text
+    assert (await http.get("/clusters/nope")).status_code == 404
+    triage = await http.get("/triage", follow_redirects=True)
+    assert triage.status_code == 200
