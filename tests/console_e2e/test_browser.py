@@ -123,6 +123,10 @@ def test_owner_acknowledges_a_red_complaint_and_the_next_escalation_is_not_sent(
     )
     page.locator("[data-testid=clock-response] [data-testid=no-next-step]").wait_for(timeout=20_000)
     assert page.locator("[data-testid=status]").inner_text().strip().lower() == "acknowledged"
+    acked_after = time.monotonic() - posted
+    assert acked_after < RED_SLA_SECONDS + LEVEL_INTERVAL_SECONDS - 3, (
+        f"acknowledged {acked_after:.0f}s after posting: too late to show the second level held"
+    )
 
     # Past the moment the second level was due: nothing more was sent.
     level_two_due = RED_SLA_SECONDS + LEVEL_INTERVAL_SECONDS

@@ -105,3 +105,31 @@ def test_intake_authenticates_with_the_channels_secret(tmp_path: Path) -> None:
     path = tmp_path / file_name
     path.write_text(secret["stringData"][file_name], encoding="utf-8")
     assert load_channels(path).channels  # what intake reads at start, or exits naming the line
+
+
+def test_console_reads_its_users_secret(tmp_path: Path) -> None:
+    from complaints_console.users_file import load_users
+
+    docs = list(yaml.safe_load_all(build("overlays/production")))
+    console = next(
+        d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "console"
+    )
+    pod = console["spec"]["template"]["spec"]
+    env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+    mount = pod["containers"][0]["volumeMounts"][0]
+    volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+    secret = next(
+        d
+        for d in docs
+        if d["kind"] == "Secret" and d["metadata"]["name"] == volume["secret"]["secretName"]
+    )
+    file_name = Path(env["CONSOLE_USERS_FILE"]).name
+    assert Path(env["CONSOLE_USERS_FILE"]).parent == Path(mount["mountPath"])
+    path = tmp_path / file_name
+    path.write_text(secret["stringData"][file_name], encoding="utf-8")
+    assert load_users(path)  # what the console reads at start, or exits naming the problem
+    projector = next(
+        d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "projector"
+    )
+    assert projector["spec"]["replicas"] == 1
+    assert projector["spec"]["strategy"]["type"] == "Recreate"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from complaints_console.metrics import ProjectorMetrics
 from complaints_console.projector.consumer import TOPICS, Projector
 from complaints_console.readmodel.queries import timeline
 from complaints_console.readmodel.tables import complaints, steps
-from complaints_kit.kafka import consumer_config, producer_config
+from complaints_kit.kafka import consumer_config, producer_config, provision_topics
 from complaints_kit.settings import KafkaSettings
 from complaints_schemas.cloudevents import encode
 from complaints_schemas.events import ComplaintRejected, Event, LifecycleAction
@@ -39,17 +40,31 @@ from .factories import (
 pytestmark = pytest.mark.kafka
 
 
-def publish(kafka: KafkaSettings, *events: Event) -> None:
+def copies(kafka: KafkaSettings) -> dict[str, str]:
+    """The projector's topics under names of this test's own (other tests share the broker,
+    and this one deletes records): copy name -> the pipeline topic it plays."""
+    prefix = f"t{uuid.uuid4().hex[:8]}."
+    provision_topics(kafka, [replace(t, name=prefix + t.name) for t in TOPICS])
+    return {prefix + t.name: t.name for t in TOPICS}
+
+
+def publish(kafka: KafkaSettings, names: dict[str, str], *events: Event) -> None:
+    real = {v: k for k, v in names.items()}
     producer = Producer(producer_config(kafka))
     for event in events:
         record = encode(event, source="/tests", id=uuid.uuid4().hex, time=datetime.now(UTC))
         producer.produce(
-            TOPIC_OF[type(event)], key=record.key, value=record.value, headers=record.headers
+            real[TOPIC_OF[type(event)]], key=record.key, value=record.value, headers=record.headers
         )
     assert producer.flush(30) == 0
 
 
-def projector(kafka: KafkaSettings, engine: Engine, rejected: list[ComplaintRejected]) -> Projector:
+def projector(
+    kafka: KafkaSettings,
+    engine: Engine,
+    rejected: list[ComplaintRejected],
+    names: dict[str, str],
+) -> Projector:
     consumer = Consumer(
         consumer_config(
             kafka,
@@ -63,6 +78,7 @@ def projector(kafka: KafkaSettings, engine: Engine, rejected: list[ComplaintReje
         metrics=ProjectorMetrics(CollectorRegistry()),
         now=lambda: datetime.now(UTC),
         reject=lambda _id, event: rejected.append(event),
+        topics=names,
     )
     p.subscribe()
     return p
@@ -82,25 +98,25 @@ def steps_of(engine: Engine, cid: str) -> list[str]:
         return [s["kind"] for s in timeline(conn, cid)]
 
 
-def delete_all_records(kafka: KafkaSettings) -> list[str]:
+def delete_all_records(kafka: KafkaSettings, names: dict[str, str]) -> list[str]:
     """What retention does after 7 days, now: each delete-policy topic emptied to its end."""
     admin = AdminClient({"bootstrap.servers": kafka.bootstrap_servers})
     reader = Consumer({"bootstrap.servers": kafka.bootstrap_servers, "group.id": "wm"})
+    plays = {t.name: t for t in TOPICS}
     wanted = []
-    for topic in TOPICS:
+    for name, role in names.items():
+        topic = plays[role]
         if topic.cleanup is Cleanup.COMPACT:
             continue  # compacted: kept by design (the newest clocks and deliveries per key)
         for partition in range(topic.partitions):
-            _, high = reader.get_watermark_offsets(
-                TopicPartition(topic.name, partition), timeout=10
-            )
-            wanted.append(TopicPartition(topic.name, partition, high))
+            _, high = reader.get_watermark_offsets(TopicPartition(name, partition), timeout=10)
+            wanted.append(TopicPartition(name, partition, high))
     for future in admin.delete_records(wanted).values():
         future.result(timeout=30)
     low = {(tp.topic, tp.partition): reader.get_watermark_offsets(tp, timeout=10) for tp in wanted}
     reader.close()
     assert all(lo == hi for lo, hi in low.values())
-    return sorted({tp.topic for tp in wanted})
+    return sorted({names[tp.topic] for tp in wanted})
 
 
 def test_closed_complaint_outlives_its_topics(
@@ -117,16 +133,17 @@ def test_closed_complaint_outlives_its_topics(
         step(cid, LifecycleAction.RESOLVED, at=T0 + 60 * MIN, note="refunded"),
         step(cid, LifecycleAction.CLOSED, at=T0 + 120 * MIN),
     ]
-    publish(kafka_settings, *history)
+    names = copies(kafka_settings)
+    publish(kafka_settings, names, *history)
     engine = sqlite_engine(tmp_path)
     rejected: list[ComplaintRejected] = []
-    first = projector(kafka_settings, engine, rejected)
+    first = projector(kafka_settings, engine, rejected, names)
     whole = ["accepted", "classified", "breach", "acknowledged", "resolved", "closed"]
     run_until(first, lambda: steps_of(engine, cid) == whole)
     first.close()
 
     # Redelivered from Kafka's point of view (a new group): the database's offsets decide.
-    again = projector(kafka_settings, engine, rejected)
+    again = projector(kafka_settings, engine, rejected, names)
     run_until(again, lambda: again.caught_up)
     again.close()
     with engine.connect() as conn:
@@ -135,11 +152,11 @@ def test_closed_complaint_outlives_its_topics(
         )
         assert count.scalar() == len(whole)
 
-    emptied = delete_all_records(kafka_settings)
+    emptied = delete_all_records(kafka_settings, names)
     assert "complaints.lifecycle.v1" in emptied
 
     # The read model still has the whole history, and a projector on it changes nothing.
-    later = projector(kafka_settings, engine, rejected)
+    later = projector(kafka_settings, engine, rejected, names)
     run_until(later, lambda: later.caught_up)
     later.close()
     assert steps_of(engine, cid) == whole
@@ -151,7 +168,7 @@ def test_closed_complaint_outlives_its_topics(
     # A read model rebuilt from the topics now gets what they still hold: the compacted
     # clocks and deliveries, not the complaint's steps.
     rebuilt = sqlite_engine(tmp_path / "rebuilt")
-    fresh = projector(kafka_settings, rebuilt, rejected)
+    fresh = projector(kafka_settings, rebuilt, rejected, names)
     run_until(fresh, lambda: fresh.caught_up)
     fresh.close()
     assert "closed" not in steps_of(rebuilt, cid)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -86,7 +86,10 @@ class Projector:
         batch_size: int = 500,
         retention: timedelta | None = None,
         purge_every: timedelta = timedelta(hours=1),
+        topics: Mapping[str, str] | None = None,
     ) -> None:
+        # The topics read, each with the pipeline topic it plays (tests read copies).
+        self._topics = dict(topics) if topics is not None else {t.name: t.name for t in TOPICS}
         self._consumer = consumer
         self._engine = engine
         self._metrics = metrics
@@ -101,7 +104,7 @@ class Projector:
 
     def subscribe(self) -> None:
         self._consumer.subscribe(
-            [t.name for t in TOPICS], on_assign=self._on_assign, on_revoke=self._on_revoke
+            list(self._topics), on_assign=self._on_assign, on_revoke=self._on_revoke
         )
 
     def poll_once(self, timeout: float = 0.5) -> int:
@@ -137,7 +140,7 @@ class Projector:
                 assert offset is not None
                 try:
                     with conn.begin_nested():
-                        apply_record(conn, topic, msg.value(), _headers(msg))
+                        apply_record(conn, self._topics[topic], msg.value(), _headers(msg))
                     self._metrics.records.labels(topic).inc()
                 except DecodeError as exc:
                     rejected.append(self._dead_letter(exc, msg))
