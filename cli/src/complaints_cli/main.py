@@ -17,7 +17,7 @@ from rich.table import Table
 from complaints_cli import broker as local_broker
 from complaints_cli.classify import classify
 from complaints_cli.demo import demo_complaints
-from complaints_cli.operator import channel_key, reapply_policy, recompute_calendars
+from complaints_cli.operator import channel_key, console_user, reapply_policy, recompute_calendars
 from complaints_cli.replay import app as replay_app
 from complaints_cli.report import report
 from complaints_cli.send import acknowledge, load_file, send_http, send_kafka
@@ -41,6 +41,7 @@ app.command(name="channel-key")(channel_key)
 app.command(name="train-classifier")(train_classifier)
 app.command()(topics)
 app.add_typer(replay_app, name="replay")
+app.command(name="console-user")(console_user)
 console = Console()
 
 LOCAL_DIR = local_broker.REPO_ROOT / ".local"
@@ -82,6 +83,7 @@ def dev(
     workdir = workdir or LOCAL_DIR / "dev"
     if fresh:  # escalation keeps its states on local disk, next to the broker's data
         shutil.rmtree(workdir / "data", ignore_errors=True)
+        shutil.rmtree(workdir / "console", ignore_errors=True)  # the read model too
     existing = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     kafka = None if existing else _dev_broker(workdir / "kafka", fresh)
     stack: Stack | None = None
@@ -98,8 +100,12 @@ def dev(
                 env={"escalation": DEV_SLAS},
                 fixed_ports=True,
                 sink_port=8099 if local_broker.port_free(8099) else 0,
+                console=True,
+                database_url=os.environ.get("CONSOLE_DATABASE_URL", ""),
             )
-            with console.status("Starting intake, classifier, escalation and notifier..."):
+            with console.status(
+                "Starting intake, classifier, escalation, notifier, projector and console..."
+            ):
                 ready = stack.start()
             _print_where_to_look(stack, bootstrap, kafka, ready)
             if demo:
@@ -133,6 +139,13 @@ def _print_where_to_look(
     table.add_row("Post a complaint", f"POST {intake}/v1/complaints")
     for name, proc in stack.services.items():
         table.add_row(f"{name} metrics", f"{proc.base_url}/metrics  (ready in {ready[name]:.1f}s)")
+    table.add_row("Console (queue, complaints, reports)", f"{stack.console_url}/queue")
+    table.add_row(
+        "Console demo sign-in",
+        "wang / demo (payments owner), zhao / demo (logistics owner), li / demo (agent), "
+        "admin / demo",
+    )
+    table.add_row("Read model", stack.database_url)
     assert stack.sink is not None
     table.add_row("Webhook sink", f"{stack.sink.url}  (GET /deliveries)")
     table.add_row("Sink log", str(stack.workdir / "sink.jsonl"))

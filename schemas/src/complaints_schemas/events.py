@@ -179,6 +179,8 @@ class LifecycleAction(StrEnum):
     # upgrade): open clocks are recomputed on their own frozen calendar and policy with the
     # holiday data now loaded. Not for upstream channels.
     CALENDAR_RECOMPUTED = "calendar_recomputed"
+    # A person's classification (triage, or a correction): severity, scope and/or category.
+    RECLASSIFIED = "reclassified"
 
 
 # Steps only an operator's tool publishes; intake refuses them from channels.
@@ -199,11 +201,19 @@ class ComplaintLifecycleEvent(Event):
     actor: ShortText | None = None
     note: LongText | None = None
     to_department: Identifier | None = None
+    severity: Severity | None = Field(default=None, description="For a reclassification.")
+    scope: Scope | None = Field(default=None, description="For a reclassification.")
+    category: Identifier | None = Field(default=None, description="For a reclassification.")
 
     @model_validator(mode="after")
     def _transfer_names_department(self) -> ComplaintLifecycleEvent:
         if (self.action is LifecycleAction.TRANSFERRED) != (self.to_department is not None):
             raise ValueError("to_department is required for, and only for, a transfer")
+        named = (self.severity, self.scope, self.category) != (None, None, None)
+        if (self.action is LifecycleAction.RECLASSIFIED) != named:
+            raise ValueError(
+                "severity, scope or category is required for, and only for, a reclassification"
+            )
         return self
 
 
@@ -309,6 +319,68 @@ class ComplaintRejected(Event):
     rejected_at: AwareDatetime
 
 
+class ClockState(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+
+
+class ClockPeriod(BaseModel):
+    """A stretch of a clock's life: counting, paused, or running outside working hours."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["running", "paused", "off_hours"]
+    start: AwareDatetime
+    end: AwareDatetime | None = Field(default=None, description="None: still going on.")
+    planned: bool = Field(
+        default=False, description="Ahead of `updated_at`: how the clock will run if untouched."
+    )
+
+
+class ClockView(BaseModel):
+    """One SLA clock as escalation computed it: deadline, allowance, periods, next step."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: Identifier
+    cycle: Annotated[int, Field(ge=0)] = 0
+    state: ClockState
+    calendar: Identifier
+    target_amount: float
+    target_unit: Identifier
+    started_at: AwareDatetime
+    deadline: AwareDatetime
+    stopped_at: AwareDatetime | None = None
+    budget_s: float = Field(description="The allowance, in the clock's measure (elapsed/working).")
+    used_s: float = Field(description="Allowance used by `updated_at`.")
+    outside_working_hours_s: float = 0.0
+    periods: tuple[ClockPeriod, ...] = ()
+    next_step_at: AwareDatetime | None = Field(
+        default=None, description="When this clock's next warning or breach step is due."
+    )
+    next_step: str | None = Field(default=None, description="e.g. 'warning' or 'breach:2'.")
+
+
+class ComplaintClocksUpdated(Event):
+    """A complaint's clocks after escalation changed them; the newest `version` wins."""
+
+    ce_type: ClassVar[str] = f"{CE_TYPE_PREFIX}.complaint.clocks_updated.v1"
+
+    complaint_id: Identifier
+    version: Annotated[int, Field(ge=0)] = Field(
+        description="Escalation's state version: grows with every change of this complaint."
+    )
+    updated_at: AwareDatetime
+    status: Identifier
+    policy_version: str | None = None
+    department: Identifier | None = None
+    next_step_at: AwareDatetime | None = Field(
+        default=None, description="The earliest step due on any running clock."
+    )
+    clocks: tuple[ClockView, ...] = ()
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     ComplaintSubmitted,
     ComplaintAccepted,
@@ -318,4 +390,5 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     NotificationDelivered,
     NotificationFailed,
     ComplaintRejected,
+    ComplaintClocksUpdated,
 )

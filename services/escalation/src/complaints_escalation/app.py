@@ -41,6 +41,7 @@ from complaints_kit.settings import KafkaSettings
 from complaints_kit.streams import RAW, faust_app
 from complaints_schemas.topics import (
     CLASSIFIED,
+    CLOCKS,
     COMPLAINT_PARTITIONS,
     ESCALATED,
     LIFECYCLE,
@@ -232,7 +233,9 @@ def build_service(
         else None,
         help="Escalation state per complaint id.",
     )
-    publisher = FaustPublisher(escalated=escalated, rejected=rejected, due=due)
+    publisher = FaustPublisher(
+        escalated=escalated, rejected=rejected, due=due, clocks=app.topic(CLOCKS.name, **raw)
+    )
 
     async def fire(entries: Sequence[DueEntry]) -> None:
         batch = DueBatch(tuple(DueMessage(e.complaint_id, e.token, e.due_at) for e in entries))
@@ -249,6 +252,7 @@ def build_service(
         policy=policy,
         clock=clock,
         metrics=metrics,
+        clock_views=publisher.clocks if settings.publish_clocks else None,
     )
     register_agents(app, handlers=handlers, classified=classified, lifecycle=lifecycle, due=due)
     readiness = Readiness()
@@ -261,6 +265,7 @@ def build_service(
         owned=lambda: timer.index.partitions,
         calendars=policy.calendars,
         clock=clock,
+        token=settings.status_token.get_secret_value(),
     )
 
     async def run_timer() -> None:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from complaints_escalation.domain.calendar import HolidayData
@@ -73,6 +73,12 @@ class EscalationSettings(OpsSettings):
         if value is not None and value <= timedelta(0):
             raise ValueError("must be a positive duration")
         return value
+
+    # Publish each complaint's clocks after every change (complaints.clocks-updated.v1) for
+    # the console's read model; off saves one send per record where no read model runs.
+    publish_clocks: bool = True
+    # Bearer token for the ops port's /v1/complaints and /v1/reports; empty: those are off.
+    status_token: SecretStr = SecretStr("")
 
     @field_validator(*_DURATIONS, mode="before")
     @classmethod

@@ -61,6 +61,10 @@ class IntakeSettings(OpsSettings):
     def occurred_window(self) -> OccurredWindow:
         return OccurredWindow(max_age=self.occurred_max_age, max_ahead=self.occurred_max_ahead)
 
+    # The console's base URL: GET /v1/complaints/{id} (the Location of an accepted complaint)
+    # redirects to its page there. Empty: that route answers 404.
+    console_url: str = Field(default="", pattern=r"^(https?://.*)?$")
+
     @field_validator(*_DURATIONS, mode="before")
     @classmethod
     def _seconds(cls, value: object) -> object:

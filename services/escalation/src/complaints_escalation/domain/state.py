@@ -167,6 +167,10 @@ class LifecycleFact:
     to_department: str | None = None
     actor: str | None = None
     note: str | None = None
+    # A reclassification's new values (None: unchanged).
+    severity: Severity | None = None
+    scope: Scope | None = None
+    category: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,6 +305,13 @@ def _fact_json(e: LifecycleFact) -> dict[str, Any]:
         fact["actor"] = e.actor
     if e.note is not None:
         fact["note"] = e.note
+    # Only a reclassification carries these: other facts keep their earlier form.
+    if e.severity is not None:
+        fact["severity"] = e.severity.value
+    if e.scope is not None:
+        fact["scope"] = e.scope.value
+    if e.category is not None:
+        fact["category"] = e.category
     return fact
 
 
@@ -312,6 +323,9 @@ def _fact_from(e: dict[str, Any]) -> LifecycleFact:
         to_department=e.get("to_department"),
         actor=e.get("actor"),
         note=e.get("note"),
+        severity=Severity(e["severity"]) if e.get("severity") else None,
+        scope=Scope(e["scope"]) if e.get("scope") else None,
+        category=e.get("category"),
     )
 
 

@@ -147,6 +147,9 @@ def on_lifecycle(
         to_department=event.to_department,
         actor=event.actor,
         note=event.note,
+        severity=event.severity,
+        scope=event.scope,
+        category=event.category,
     )
     seen = (*before.seen_event_ids, fact.event_id)[-MAX_SEEN_EVENT_IDS:]
     if before.status is Status.AWAITING_CLASSIFICATION:
@@ -243,6 +246,23 @@ def _apply(
                 transfers=state.transfers + 1,
             )
             outcome = Outcome.TRANSFERRED
+    elif action is LifecycleAction.RECLASSIFIED:
+        # A person's decision: clocks recomputed as for the classifier's reclassification.
+        moved = replace(
+            c,
+            severity=fact.severity or c.severity,
+            scope=fact.scope or c.scope,
+            category=fact.category or c.category,
+        )
+        if moved != c:
+            after = _recomputed(state, moved, at=at, policy=policy)
+            changes.update(
+                classification=after.classification,
+                clocks=after.clocks,
+                policy_version=after.policy_version,
+                reclassifications=state.reclassifications + 1,
+            )
+            outcome = Outcome.RECLASSIFIED
     elif action is LifecycleAction.POLICY_REAPPLIED:
         # Time already used carries over; allowances, calendars and chains are the new ones.
         after = _recomputed(state, c, at=at, policy=policy)

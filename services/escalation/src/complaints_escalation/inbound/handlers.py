@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TypeVar
 
 from complaints_escalation.domain.calendar import CalendarError
+from complaints_escalation.domain.clock_view import clocks_updated
 from complaints_escalation.domain.policy import EscalationPolicy
 from complaints_escalation.domain.state import ComplaintState, Status
 from complaints_escalation.domain.transitions import (
@@ -31,6 +33,7 @@ from complaints_schemas.cloudevents import DecodeError, Headers, decode
 from complaints_schemas.dead_letters import dead_letter
 from complaints_schemas.events import (
     ComplaintClassified,
+    ComplaintClocksUpdated,
     ComplaintLifecycleEvent,
     Event,
 )
@@ -52,8 +55,11 @@ class Handlers:
         policy: EscalationPolicy,
         clock: Clock,
         metrics: EscalationMetrics,
+        clock_views: Callable[[ComplaintClocksUpdated], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
+        # Where the clocks go after each change (complaints.clocks-updated.v1), for read models.
+        self.clock_views = clock_views
         self.timer = timer
         self.publisher = publisher
         self.policy = policy
@@ -74,6 +80,7 @@ class Handlers:
             return
         self._count_provisional(before, result.state)
         self._settle(result, origin.partition, source="classified")
+        await self._publish_clocks(result)
 
     async def lifecycle(self, value: bytes | None, headers: Headers, origin: Origin) -> None:
         self.metrics.events.labels("lifecycle").inc()
@@ -88,6 +95,7 @@ class Handlers:
             return
         self._count_provisional(before, result.state)
         self._settle(result, origin.partition, source="lifecycle")
+        await self._publish_clocks(result)
 
     async def due(self, value: bytes | None, origin: Origin) -> None:
         """Fire the steps due now; publish first, record as fired after (a crash re-emits)."""
@@ -111,6 +119,7 @@ class Handlers:
                 self.metrics.due_dropped.labels("stale" if stale else "nothing_due").inc()
                 if not stale:  # redelivered after a crash: re-send the fired marks (see _settle)
                     self.store.put(state, partition=origin.partition)
+                    await self._publish_clock_view(state)
                 self._reschedule(state, origin.partition)
                 continue
             firing.append((state, escalations))
@@ -131,7 +140,27 @@ class Handlers:
                 )
             return
         for state, escalations in firing:
-            self._fired(state, escalations, now=now, partition=origin.partition)
+            after = self._fired(state, escalations, now=now, partition=origin.partition)
+            await self._publish_clock_view(after)
+
+    async def _publish_clocks(self, result: Transition) -> None:
+        """After a change (or a redelivery, which may follow a crash before the send)."""
+        if result.changed or result.outcome is Outcome.DUPLICATE:
+            await self._publish_clock_view(result.state)
+
+    async def _publish_clock_view(self, state: ComplaintState) -> None:
+        if self.clock_views is None or state.classification is None:
+            return
+        try:
+            view = clocks_updated(state, now=self.clock.now(), calendars=self.policy.calendars)
+        except CalendarError as exc:  # the view only: the state and its clocks stand
+            self.metrics.calendar_errors.labels("clock_view").inc()
+            log.error(
+                "clock view not computable",
+                extra={"complaint_id": state.complaint_id, "error": str(exc)},
+            )
+            return
+        await self.clock_views(view)
 
     def _fired(
         self,
@@ -140,7 +169,7 @@ class Handlers:
         *,
         now: datetime,
         partition: int,
-    ) -> None:
+    ) -> ComplaintState:
         for escalation in escalations:
             step = escalation.step
             self.metrics.escalations.labels(step.kind.value, str(step.level)).inc()
@@ -160,6 +189,7 @@ class Handlers:
         after = record_fired(current, tuple(e.step for e in escalations), at=now)
         self.store.put(after, partition=partition)
         self._reschedule(after, partition)
+        return after
 
     def rebuild(self, partitions: set[int]) -> None:
         """Rebuild the due index and open-complaint counts for these partitions from the

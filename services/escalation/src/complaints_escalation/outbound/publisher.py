@@ -11,7 +11,11 @@ from faust.types import TopicT
 
 from complaints_escalation.scheduling.due_message import DueBatch
 from complaints_schemas.cloudevents import KafkaRecord, encode
-from complaints_schemas.events import ComplaintEscalated, ComplaintRejected
+from complaints_schemas.events import (
+    ComplaintClocksUpdated,
+    ComplaintEscalated,
+    ComplaintRejected,
+)
 
 SOURCE = "/services/escalation"
 
@@ -27,10 +31,25 @@ class Publisher(Protocol):
 
 
 class FaustPublisher:
-    def __init__(self, *, escalated: TopicT, rejected: TopicT, due: TopicT) -> None:
+    def __init__(
+        self, *, escalated: TopicT, rejected: TopicT, due: TopicT, clocks: TopicT | None = None
+    ) -> None:
         self._escalated = escalated
         self._rejected = rejected
         self._due = due
+        self._clocks = clocks
+
+    async def clocks(self, event: ComplaintClocksUpdated) -> None:
+        """A complaint's clocks; the id names complaint and state version (a resend is equal)."""
+        if self._clocks is None:
+            return
+        record = encode(
+            event, source=SOURCE, id=f"{event.complaint_id}@{event.version}", time=event.updated_at
+        )
+        sent = await self._clocks.send(
+            key=record.key, value=record.value, headers=_headers(record), force=True
+        )
+        await sent
 
     async def escalated(self, events: Sequence[ComplaintEscalated], *, now: datetime) -> None:
         # Sent together, then awaited together: one broker round trip for a burst.

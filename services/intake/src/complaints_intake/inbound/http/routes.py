@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from confluent_kafka import KafkaException
 from fastapi import APIRouter, Body, Depends, Path, Request, Response
+from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
 from complaints_intake.domain.bounds import Unacceptable
@@ -80,6 +82,30 @@ async def submit_complaint(
     result = await handlers.accept(complaint, source="http")
     response.headers["Location"] = f"/v1/complaints/{result.complaint_id}"
     return AcceptedResponse(complaint_id=result.complaint_id, duplicate=result.duplicate)
+
+
+@router.get(
+    "/{complaint_id}",
+    status_code=303,
+    response_class=RedirectResponse,
+    responses={303: {"description": "The complaint's page in the console"}},
+)
+async def complaint_page(
+    complaint_id: Annotated[str, Path(min_length=1, max_length=128)],
+    config: Annotated[IntakeSettings, Depends(settings)],
+) -> RedirectResponse:
+    """Where an accepted complaint's Location points: its page in the console."""
+    if not config.console_url:
+        raise ProblemError(
+            problem(
+                kind="not-found",
+                title="No console configured",
+                status=404,
+                detail="Set INTAKE_CONSOLE_URL to redirect to the complaint's console page.",
+            )
+        )
+    base = config.console_url.rstrip("/")
+    return RedirectResponse(f"{base}/complaints/{quote(complaint_id, safe='')}", status_code=303)
 
 
 @router.post("/batch", status_code=202, response_model=BatchResponse)
@@ -179,6 +205,9 @@ async def record_lifecycle_event(
             actor=step.actor,
             note=step.note,
             to_department=step.to_department,
+            severity=step.severity,
+            scope=step.scope,
+            category=step.category,
         )
     except ValidationError as exc:
         body = validation_problem(exc.errors())
