@@ -186,6 +186,11 @@ class ComplaintLifecycleEvent(Event):
     actor: ShortText | None = None
     note: LongText | None = None
     to_department: Identifier | None = None
+    clock: Identifier | None = Field(
+        default=None,
+        description="The clock the step is about (an acknowledge link names its alert's clock): "
+        "an acknowledgement naming a clock also stops that clock's escalation chain.",
+    )
 
     @model_validator(mode="after")
     def _transfer_names_department(self) -> ComplaintLifecycleEvent:

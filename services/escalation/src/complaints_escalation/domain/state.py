@@ -87,6 +87,9 @@ class SlaClock:
     # The calendar as it was when the clock started (None: 24x7, or a state from before).
     calendar_spec: CalendarSpec | None = None
     holiday_sources: HolidaySources = ()
+    # An acknowledgement naming this clock (an alert's link): its chain is silent from then on,
+    # while the clock itself runs on to its stop (the SLA still counts).
+    acknowledged_at: datetime | None = None
 
     @property
     def provisional_years(self) -> tuple[int, ...]:
@@ -100,6 +103,11 @@ class SlaClock:
     @property
     def paused(self) -> bool:
         return self.stopped_at is None and self.run_since is None
+
+    @property
+    def alerting(self) -> bool:
+        """Running and not acknowledged: its warnings and chain still fire."""
+        return self.running and self.acknowledged_at is None
 
     def next_pending(self, fired: tuple[str, ...]) -> datetime | None:
         """The earliest step not in `fired`, without building every step (a hot path)."""
@@ -167,6 +175,7 @@ class LifecycleFact:
     to_department: str | None = None
     actor: str | None = None
     note: str | None = None
+    clock: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,6 +310,8 @@ def _fact_json(e: LifecycleFact) -> dict[str, Any]:
         fact["actor"] = e.actor
     if e.note is not None:
         fact["note"] = e.note
+    if e.clock is not None:
+        fact["clock"] = e.clock
     return fact
 
 
@@ -312,6 +323,7 @@ def _fact_from(e: dict[str, Any]) -> LifecycleFact:
         to_department=e.get("to_department"),
         actor=e.get("actor"),
         note=e.get("note"),
+        clock=e.get("clock"),
     )
 
 
@@ -403,6 +415,8 @@ def _clock_json(
         extra["calendar_spec"] = encode_calendar(k.calendar_spec)
     if k.holiday_sources:
         extra["holiday_sources"] = [list(s) for s in k.holiday_sources]
+    if k.acknowledged_at is not None:
+        extra["acknowledged_at"] = k.acknowledged_at.isoformat()
     return {
         "name": k.name,
         "spec": encode_spec(k.spec),
@@ -471,6 +485,7 @@ def _clock_from(
         holiday_sources=tuple(
             (int(y), str(name), bool(p)) for y, name, p in k.get("holiday_sources", ())
         ),
+        acknowledged_at=_dt(k.get("acknowledged_at")),
     )
 
 

@@ -147,6 +147,7 @@ def on_lifecycle(
         to_department=event.to_department,
         actor=event.actor,
         note=event.note,
+        clock=event.clock,
     )
     seen = (*before.seen_event_ids, fact.event_id)[-MAX_SEEN_EVENT_IDS:]
     if before.status is Status.AWAITING_CLASSIFICATION:
@@ -173,7 +174,7 @@ def due_steps(state: ComplaintState, *, token: int, now: datetime) -> list[tuple
         (
             (step, clock)
             for clock in state.clocks
-            if clock.running
+            if clock.alerting
             for step in clock.steps()
             if step.due_at <= now and step.key not in state.fired
         ),
@@ -204,7 +205,7 @@ def next_due(state: ComplaintState) -> datetime | None:
     pending = [
         at
         for clock in state.clocks
-        if clock.running and (at := clock.next_pending(state.fired)) is not None
+        if clock.alerting and (at := clock.next_pending(state.fired)) is not None
     ]
     return min(pending, default=None)
 
@@ -286,6 +287,8 @@ def _clocks_after(
         new = k
         if action in spec.stop:
             new = stop_clock(k, _clock_calendar(policy, k), at=at)
+        elif acknowledges(fact, k):
+            new = replace(k, acknowledged_at=at)
         elif action in spec.restart and (
             k.stopped_at is not None or action is LifecycleAction.REOPENED
         ):
@@ -303,6 +306,16 @@ def _clocks_after(
                 clocks.append(start_clock(spec, _calendar(policy, spec, c.department), at=at))
                 touched = True
     return tuple(clocks), touched
+
+
+def acknowledges(fact: LifecycleFact, clock: SlaClock) -> bool:
+    """An acknowledgement naming this clock (from its alert's link) silences its chain."""
+    return (
+        fact.action is LifecycleAction.ACKNOWLEDGED
+        and fact.clock == clock.name
+        and clock.stopped_at is None
+        and clock.acknowledged_at is None
+    )
 
 
 def _reclassified(
