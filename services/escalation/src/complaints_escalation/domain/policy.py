@@ -90,11 +90,12 @@ class Level:
 
 @dataclass(frozen=True, slots=True)
 class Chain:
-    """Levels after a breach; the top level repeats every `repeat_every` up to `max_repeats`."""
+    """Levels after a breach; the top level repeats every `repeat_every`, up to `max_repeats`
+    times, or (None) until the clock stops or its alert is acknowledged."""
 
     levels: tuple[Level, ...]
     repeat_every: timedelta | None = None
-    max_repeats: int = 0
+    max_repeats: int | None = None
 
     def __post_init__(self) -> None:
         if not self.levels:
@@ -107,7 +108,7 @@ class Chain:
             raise ValueError("a level's delay after the breach must not be negative")
         if self.repeat_every is not None and self.repeat_every <= timedelta(0):
             raise ValueError("repeat_every must be positive")
-        if self.max_repeats < 0:
+        if self.max_repeats is not None and self.max_repeats < 0:
             raise ValueError("max_repeats must not be negative")
 
     @classmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -109,10 +109,35 @@ class SlaClock:
         """Running and not acknowledged: its warnings and chain still fire."""
         return self.running and self.acknowledged_at is None
 
+    @property
+    def clock_id(self) -> str:
+        return self.name if self.cycle == 0 else f"{self.name}#{self.cycle}"
+
+    def next_repeat(self, fired: Collection[str]) -> int | None:
+        """The first repeat of the top level not in `fired` (repeats fire in order), or None
+        when the chain does not repeat or its cap is reached; computed, never listed, so an
+        unbounded repeat costs one pass over `fired`."""
+        chain = self.spec.chain
+        if chain.repeat_every is None:
+            return None
+        prefix = f"{self.clock_id}:breach:{chain.levels[-1].level}:"
+        # The top level's repeat 0 and repeats 1..n fired in order: n + 1 keys with the prefix.
+        repeat = max(1, sum(1 for key in fired if key.startswith(prefix)))
+        while f"{prefix}{repeat}" in fired:
+            repeat += 1
+        if chain.max_repeats is not None and repeat > chain.max_repeats:
+            return None
+        return repeat
+
+    def repeat_due(self, repeat: int) -> datetime:
+        chain = self.spec.chain
+        assert chain.repeat_every is not None
+        return self.deadline + chain.levels[-1].after + repeat * chain.repeat_every
+
     def next_pending(self, fired: tuple[str, ...]) -> datetime | None:
         """The earliest step not in `fired`, without building every step (a hot path)."""
         best: datetime | None = None
-        cid = self.name if self.cycle == 0 else f"{self.name}#{self.cycle}"
+        cid = self.clock_id
         for i, at in enumerate(self.warn_at):
             if (
                 at is not None
@@ -126,16 +151,19 @@ class SlaClock:
             if f"{cid}:breach:{lv.level}:0" not in fired:
                 at = self.deadline + lv.after
                 return at if best is None or at < best else best
-        if chain.repeat_every is not None:
-            top = chain.levels[-1]
-            for repeat in range(1, chain.max_repeats + 1):
-                if f"{cid}:breach:{top.level}:{repeat}" not in fired:
-                    at = self.deadline + top.after + repeat * chain.repeat_every
-                    return at if best is None or at < best else best
+        repeat = self.next_repeat(fired)
+        if repeat is not None:
+            at = self.repeat_due(repeat)
+            return at if best is None or at < best else best
         return best
 
-    def steps(self) -> Iterator[Step]:
-        """Warnings, breach level 1 at the deadline, then the chain's later levels and repeats."""
+    def steps(
+        self, *, until: datetime | None = None, fired: Collection[str] = ()
+    ) -> Iterator[Step]:
+        """Warnings, breach level 1 at the deadline, then the chain's later levels and repeats.
+
+        Repeats start at the first not in `fired` and end at the cap, or at `until` (needed
+        when the chain repeats without a cap)."""
         for i, at in enumerate(self.warn_at):
             if at is None:  # passed before the current run
                 continue
@@ -152,17 +180,19 @@ class SlaClock:
                 lv.targets,
             )
         top = chain.levels[-1]
-        if chain.repeat_every is not None:
-            for repeat in range(1, chain.max_repeats + 1):
-                yield Step(
-                    self.name,
-                    EscalationKind.BREACH,
-                    top.level,
-                    repeat,
-                    self.deadline + top.after + repeat * chain.repeat_every,
-                    self.cycle,
-                    top.targets,
-                )
+        repeat = self.next_repeat(fired)
+        if repeat is None:
+            return
+        if until is None and chain.max_repeats is None:
+            raise ValueError("an uncapped repeat lists its steps only up to an instant")
+        while chain.max_repeats is None or repeat <= chain.max_repeats:
+            at = self.repeat_due(repeat)
+            if until is not None and at > until:
+                return
+            yield Step(
+                self.name, EscalationKind.BREACH, top.level, repeat, at, self.cycle, top.targets
+            )
+            repeat += 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,7 +379,7 @@ def spec_json(spec: ClockSpec) -> dict[str, Any]:
             "repeat_every_s": None
             if chain.repeat_every is None
             else chain.repeat_every.total_seconds(),
-            "max_repeats": chain.max_repeats,
+            "max_repeats": chain.max_repeats,  # null: until someone acts
         },
     }
 
@@ -378,7 +408,7 @@ def spec_from(d: dict[str, Any]) -> ClockSpec:
             repeat_every=None
             if chain["repeat_every_s"] is None
             else timedelta(seconds=chain["repeat_every_s"]),
-            max_repeats=int(chain["max_repeats"]),
+            max_repeats=None if chain["max_repeats"] is None else int(chain["max_repeats"]),
         ),
     )
 

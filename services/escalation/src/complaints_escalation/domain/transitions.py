@@ -170,13 +170,14 @@ def due_steps(state: ComplaintState, *, token: int, now: datetime) -> list[tuple
     """The steps `on_due` would fire, with their clocks, in time order (no events built)."""
     if state.version != token or state.status is Status.CLOSED:
         return []
+    fired = frozenset(state.fired)
     return sorted(
         (
             (step, clock)
             for clock in state.clocks
             if clock.alerting
-            for step in clock.steps()
-            if step.due_at <= now and step.key not in state.fired
+            for step in clock.steps(until=now, fired=fired)
+            if step.due_at <= now and step.key not in fired
         ),
         key=lambda pair: (pair[0].due_at, pair[0].kind is EscalationKind.BREACH, pair[0].level),
     )

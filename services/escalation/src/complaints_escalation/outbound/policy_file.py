@@ -262,9 +262,18 @@ class _Reader(Reader):
             lambda: Chain(
                 levels=tuple(levels),
                 repeat_every=_duration(node["repeat_every"]) if "repeat_every" in node else None,
-                max_repeats=int(node.get("max_repeats", 0)),
+                max_repeats=_max_repeats(node.get("max_repeats")),
             ),
         )
+
+
+def _max_repeats(value: Any) -> int | None:
+    """Absent, `none` or null: repeat until someone acts on the complaint."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "null")):
+        return None
+    if isinstance(value, bool):
+        raise ValueError("max_repeats must be a whole number or none")
+    return int(value)
 
 
 def _list(value: Any) -> list[Any]:
