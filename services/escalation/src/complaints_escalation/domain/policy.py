@@ -214,6 +214,8 @@ class EscalationPolicy:
     calendars: Calendars = field(default_factory=Calendars)
     # Named owners per department and role, e.g. {"payments": {"team_lead": "li.wei"}}.
     owners: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # A lifecycle step for a complaint never classified within this is dead-lettered.
+    unknown_complaint_grace: timedelta = timedelta(minutes=15)
     _resolved: dict[Subject, tuple[ClockSpec, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )

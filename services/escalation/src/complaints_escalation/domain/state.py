@@ -241,6 +241,8 @@ class ComplaintState:
     history: tuple[LifecycleFact, ...] = ()
     transfers: int = 0
     reclassifications: int = 0
+    # While awaiting classification: when its lifecycle steps are refused as unknown_complaint.
+    expires_at: datetime | None = None
 
     def clock(self, name: str) -> SlaClock | None:
         return next((c for c in self.clocks if c.name == name), None)
@@ -285,6 +287,7 @@ class ComplaintState:
             "policy_version": self.policy_version,
             "transfers": self.transfers,
             "reclassifications": self.reclassifications,
+            **({} if self.expires_at is None else {"expires_at": self.expires_at.isoformat()}),
         }
 
     @classmethod
@@ -326,6 +329,7 @@ class ComplaintState:
             policy_version=data.get("policy_version"),
             transfers=int(data.get("transfers", 0)),
             reclassifications=int(data.get("reclassifications", 0)),
+            expires_at=_dt(data.get("expires_at")),
         )
 
 

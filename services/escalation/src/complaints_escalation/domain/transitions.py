@@ -123,6 +123,7 @@ def on_classified(
         clocks=clocks,
         early_events=(),
         policy_version=policy.version,
+        expires_at=None,
     )
     # Lifecycle steps that overtook the classifier apply now, in the order they happened.
     for fact in sorted(before.early_events, key=lambda f: f.occurred_at):
@@ -135,8 +136,10 @@ def on_lifecycle(
     event: ComplaintLifecycleEvent,
     *,
     policy: EscalationPolicy = FOUNDATION_POLICY,
+    now: datetime | None = None,
 ) -> Transition:
-    """Apply a lifecycle step; before the classification it is kept and applied later."""
+    """Apply a lifecycle step; before the classification it is kept and applied later, for
+    the policy's grace window from `now` (default: when it happened), then refused."""
     before = state or ComplaintState(complaint_id=event.complaint_id)
     if event.event_id in before.seen_event_ids:
         return Transition(before, Outcome.DUPLICATE, changed=False)
@@ -151,7 +154,13 @@ def on_lifecycle(
     )
     seen = (*before.seen_event_ids, fact.event_id)[-MAX_SEEN_EVENT_IDS:]
     if before.status is Status.AWAITING_CLASSIFICATION:
-        after = replace(before, early_events=(*before.early_events, fact), seen_event_ids=seen)
+        expires = before.expires_at or (now or fact.occurred_at) + policy.unknown_complaint_grace
+        after = replace(
+            before,
+            early_events=(*before.early_events, fact),
+            seen_event_ids=seen,
+            expires_at=expires,
+        )
         return Transition(_bumped(before, after), Outcome.STORED_EARLY, changed=True)
     # Even a step without effect changes the state: its id is remembered for deduplication.
     after, outcome = _apply(before, fact, policy, seen_event_ids=seen, version=before.version + 1)
@@ -183,6 +192,17 @@ def due_steps(state: ComplaintState, *, token: int, now: datetime) -> list[tuple
     )
 
 
+def unknown_expired(state: ComplaintState, *, token: int, now: datetime) -> bool:
+    """Lifecycle steps for a complaint never classified within the grace window: to be
+    dead-lettered as unknown_complaint and the state dropped (no ghost stays behind)."""
+    return (
+        state.status is Status.AWAITING_CLASSIFICATION
+        and state.version == token
+        and state.expires_at is not None
+        and state.expires_at <= now
+    )
+
+
 def record_fired(
     state: ComplaintState, steps: tuple[Step, ...], *, at: datetime | None = None
 ) -> ComplaintState:
@@ -203,6 +223,8 @@ def next_due(state: ComplaintState) -> datetime | None:
     """The instant of the earliest step not yet fired, or None when nothing is pending."""
     if state.status is Status.CLOSED:
         return None
+    if state.status is Status.AWAITING_CLASSIFICATION:
+        return state.expires_at
     pending = [
         at
         for clock in state.clocks

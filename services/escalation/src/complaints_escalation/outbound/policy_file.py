@@ -70,7 +70,16 @@ class _Reader(Reader):
     def policy(self, data: Any, holiday_data: HolidayData | None) -> EscalationPolicy:
         root = self.mapping(data, "the file")
         self.check_keys(
-            root, "top level", {"version", "calendars", "departments", "owners", "policies"}
+            root,
+            "top level",
+            {
+                "version",
+                "calendars",
+                "departments",
+                "owners",
+                "policies",
+                "unknown_complaint_grace",
+            },
         )
         if "version" not in root:
             raise self.fail(root, "version is required (it is recorded on every complaint)")
@@ -86,11 +95,19 @@ class _Reader(Reader):
         names = [r.name for r in rules]
         if len(set(names)) != len(names):
             raise self.fail(root, "policy names must be unique")
+        grace = self.guard(
+            root,
+            "unknown_complaint_grace",
+            lambda: _duration(root.get("unknown_complaint_grace", "15 minutes")),
+        )
+        if grace <= timedelta(0):
+            raise self.fail(root, "unknown_complaint_grace must be positive")
         return EscalationPolicy(
             rules=rules,
             version=str(root["version"]),
             calendars=calendars,
             owners=owners,
+            unknown_complaint_grace=grace,
         )
 
     def calendars(self, root: Node, holiday_data: HolidayData | None) -> Calendars:
