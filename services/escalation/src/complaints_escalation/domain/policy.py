@@ -145,6 +145,8 @@ class ClockSpec:
     warnings: tuple[WarningRule, ...] = ()
     # One escalation per cluster: its id is the cluster's, so later complaints repeat it.
     per_cluster: bool = False
+    # Clocks of the same complaint that silence this one while they alert (risk over response).
+    inhibited_by: frozenset[str] = frozenset()
     chain: Chain = field(
         default_factory=lambda: Chain.paced(interval=timedelta(minutes=10), max_level=3)
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -195,6 +195,13 @@ class SlaClock:
             repeat += 1
 
 
+def inhibited(clock: SlaClock, clocks: Sequence[SlaClock]) -> bool:
+    """Silent while a clock it names in `inhibited_by` alerts (running, unacknowledged); its
+    steps wait and fire, in order, once the inhibition ends with the clock still running."""
+    names = clock.spec.inhibited_by
+    return bool(names) and any(o.name in names and o.alerting for o in clocks if o is not clock)
+
+
 @dataclass(frozen=True, slots=True)
 class LifecycleFact:
     """The part of a lifecycle event the escalation state keeps."""
@@ -373,6 +380,7 @@ def spec_json(spec: ClockSpec) -> dict[str, Any]:
         "resume": sorted(a.value for a in spec.resume),
         "restart": sorted(a.value for a in spec.restart),
         "per_cluster": spec.per_cluster,
+        **({"inhibited_by": sorted(spec.inhibited_by)} if spec.inhibited_by else {}),
         "warnings": [
             [w.percent, None if w.lead is None else w.lead.total_seconds()] for w in spec.warnings
         ],
@@ -400,6 +408,7 @@ def spec_from(d: dict[str, Any]) -> ClockSpec:
         resume=frozenset(LifecycleAction(a) for a in d["resume"]),
         restart=frozenset(LifecycleAction(a) for a in d["restart"]),
         per_cluster=bool(d.get("per_cluster", False)),
+        inhibited_by=frozenset(d.get("inhibited_by", ())),
         warnings=tuple(
             WarningRule(percent=p, lead=None if s is None else timedelta(seconds=s))
             for p, s in d["warnings"]

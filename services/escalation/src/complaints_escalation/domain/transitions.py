@@ -28,6 +28,7 @@ from complaints_escalation.domain.state import (
     SlaClock,
     Status,
     Step,
+    inhibited,
 )
 from complaints_schemas.events import (
     ComplaintClassified,
@@ -184,7 +185,7 @@ def due_steps(state: ComplaintState, *, token: int, now: datetime) -> list[tuple
         (
             (step, clock)
             for clock in state.clocks
-            if clock.alerting
+            if clock.alerting and not inhibited(clock, state.clocks)
             for step in clock.steps(until=now, fired=fired)
             if step.due_at <= now and step.key not in fired
         ),
@@ -228,7 +229,9 @@ def next_due(state: ComplaintState) -> datetime | None:
     pending = [
         at
         for clock in state.clocks
-        if clock.alerting and (at := clock.next_pending(state.fired)) is not None
+        if clock.alerting
+        and not inhibited(clock, state.clocks)
+        and (at := clock.next_pending(state.fired)) is not None
     ]
     return min(pending, default=None)
 

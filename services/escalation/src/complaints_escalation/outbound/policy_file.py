@@ -200,6 +200,7 @@ class _Reader(Reader):
                 "warnings",
                 "chain",
                 "per_cluster",
+                "inhibited_by",
             },
         )
         if "name" not in node:
@@ -233,6 +234,7 @@ class _Reader(Reader):
                 resume=_actions(node.get("resume", [LifecycleAction.RESUMED.value])),
                 restart=_actions(node.get("restart")),
                 per_cluster=bool(node.get("per_cluster", False)),
+                inhibited_by=frozenset(str(n) for n in _list(node.get("inhibited_by"))),
                 warnings=tuple(self.warning(w, where, node) for w in _list(node.get("warnings"))),
                 chain=self.chain(chain_node, where),
             ),

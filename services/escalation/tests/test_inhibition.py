@@ -1,0 +1,82 @@
+"""One risk thread: the response clock stays silent while the risk chain alerts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from complaints_escalation.domain.policy import ClockSpec, Target
+from complaints_escalation.domain.state import SlaClock, inhibited
+from complaints_escalation.domain.transitions import on_classified, on_lifecycle
+from complaints_schemas.events import LifecycleAction, Scope
+
+from .factories import T0, classified, lifecycle
+from .test_acknowledgements import run
+from .test_engine import SEEDS
+
+MIN, H = timedelta(minutes=1), timedelta(hours=1)
+
+
+def clock(name: str, *, inhibited_by: frozenset[str] = frozenset(), **kwargs: object) -> SlaClock:
+    spec = ClockSpec(name=name, target=Target.of(10 * MIN), inhibited_by=inhibited_by)
+    base = SlaClock(
+        name=name,
+        spec=spec,
+        calendar="24x7",
+        started_at=T0,
+        budget=10 * MIN,
+        deadline=T0 + 10 * MIN,
+        run_since=T0,
+    )
+    return replace(base, **kwargs)  # type: ignore[arg-type]
+
+
+RISK = frozenset({"risk"})
+
+
+@pytest.mark.parametrize(
+    ("response", "others", "silent"),
+    [
+        (clock("response", inhibited_by=RISK), [clock("risk")], True),
+        (clock("response", inhibited_by=RISK), [clock("risk", stopped_at=T0)], False),
+        (clock("response", inhibited_by=RISK), [clock("risk", acknowledged_at=T0)], False),
+        (clock("response", inhibited_by=RISK), [clock("risk", run_since=None)], False),  # paused
+        (clock("response", inhibited_by=RISK), [clock("resolution")], False),
+        (clock("response", inhibited_by=RISK), [], False),
+        (clock("response"), [clock("risk")], False),  # not configured: no inhibition
+        (clock("risk", inhibited_by=RISK), [], False),  # never by itself
+    ],
+)
+def test_inhibition_rule(response: SlaClock, others: list[SlaClock], silent: bool) -> None:
+    assert inhibited(response, (response, *others)) is silent
+
+
+def test_a_risk_complaint_is_one_risk_thread_until_acknowledged() -> None:
+    state = on_classified(None, classified("I-1", scope=Scope.RISK), policy=SEEDS).state
+    t0 = state.clocks[0].started_at
+    state, fired = run(state, t0 + 2 * H)
+    assert {name for name, _ in fired} == {"risk"}  # no response level 1 beside risk level 1
+    assert fired[:2] == [("risk", 1), ("risk", 2)]
+    ack = lifecycle("I-1", LifecycleAction.ACKNOWLEDGED, at=t0 + 2 * H + MIN, clock="risk")
+    state = on_lifecycle(state, ack, policy=SEEDS).state
+    _, later = run(state, t0 + 10 * H)
+    assert {name for name, _ in later} <= {"resolution"}  # acknowledged: risk and response end
+
+
+def test_an_inhibited_clock_alerts_once_the_inhibiting_one_stops_without_it() -> None:
+    state = on_classified(None, classified("I-2", scope=Scope.RISK), policy=SEEDS).state
+    t0 = state.clocks[0].started_at
+    state, _ = run(state, t0 + 30 * MIN)
+    # An operator stops only the risk clock (a reclassification away from risk would too).
+    risk = state.clock("risk")
+    assert risk is not None
+    state = replace(
+        state,
+        clocks=tuple(
+            replace(k, stopped_at=t0 + 30 * MIN) if k is risk else k for k in state.clocks
+        ),
+    )
+    _, fired = run(state, t0 + 31 * MIN)
+    assert fired == [("response", 1), ("response", 2)]  # overdue, in order, now visible
