@@ -38,6 +38,12 @@ class AlertView:
     customer: str | None
     status_url: str | None
     ack_url: str | None
+    # Names people read, in the view's language (configured, built in, else the id).
+    clock_name: str = ""
+    department_name: str = ""
+    category_name: str = ""
+    scope_name: str = ""
+    severity_name: str = ""
 
 
 def alert_view(notification: Notification, *, customer: str | None = None) -> AlertView:
@@ -48,6 +54,7 @@ def alert_view(notification: Notification, *, customer: str | None = None) -> Al
     gap = escalation.escalated_at - escalation.deadline
     folded = context.folded or (escalation,)
     clusters = {e.cluster_id or e.complaint_id for e in folded}
+    names = context.names
     return AlertView(
         language=language,
         escalation=escalation,
@@ -62,6 +69,11 @@ def alert_view(notification: Notification, *, customer: str | None = None) -> Al
         customer=customer,
         status_url=context.status_url,
         ack_url=context.ack_url,
+        clock_name=names.name("clocks", escalation.clock, language=language),
+        department_name=names.name("departments", escalation.department, language=language),
+        category_name=names.name("categories", escalation.category, language=language),
+        scope_name=names.name("scopes", escalation.scope.value, language=language),
+        severity_name=names.name("severities", escalation.severity.value, language=language),
     )
 
 
