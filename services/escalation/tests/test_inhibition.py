@@ -19,8 +19,16 @@ from .test_engine import SEEDS
 MIN, H = timedelta(minutes=1), timedelta(hours=1)
 
 
-def clock(name: str, *, inhibited_by: frozenset[str] = frozenset(), **kwargs: object) -> SlaClock:
-    spec = ClockSpec(name=name, target=Target.of(10 * MIN), inhibited_by=inhibited_by)
+def clock(
+    name: str,
+    *,
+    inhibited_by: frozenset[str] = frozenset(),
+    inhibits: frozenset[str] = frozenset(),
+    **kwargs: object,
+) -> SlaClock:
+    spec = ClockSpec(
+        name=name, target=Target.of(10 * MIN), inhibited_by=inhibited_by, inhibits=inhibits
+    )
     base = SlaClock(
         name=name,
         spec=spec,
@@ -47,6 +55,14 @@ RISK = frozenset({"risk"})
         (clock("response", inhibited_by=RISK), [], False),
         (clock("response"), [clock("risk")], False),  # not configured: no inhibition
         (clock("risk", inhibited_by=RISK), [], False),  # never by itself
+        # From the source's side: a cluster's alert silences its members' own clocks.
+        (clock("response"), [clock("cluster", inhibits=frozenset({"response"}))], True),
+        (clock("closure"), [clock("cluster", inhibits=frozenset({"response"}))], False),
+        (
+            clock("response"),
+            [clock("cluster", inhibits=frozenset({"response"}), acknowledged_at=T0)],
+            False,
+        ),
     ],
 )
 def test_inhibition_rule(response: SlaClock, others: list[SlaClock], silent: bool) -> None:
@@ -80,3 +96,17 @@ def test_an_inhibited_clock_alerts_once_the_inhibiting_one_stops_without_it() ->
     )
     _, fired = run(state, t0 + 31 * MIN)
     assert fired == [("response", 1), ("response", 2)]  # overdue, in order, now visible
+
+
+def test_a_cluster_members_own_alerts_wait_while_the_cluster_alert_is_open() -> None:
+    event = classified("I-3", scope=Scope.COMMON, cluster_id="cl-9", cluster_size=6)
+    state = on_classified(None, event, policy=SEEDS).state
+    t0 = state.clocks[0].started_at
+    state, fired = run(state, t0 + 7 * H)
+    assert fired == [("cluster", 1)]  # no response or resolution alert of its own
+    ack = lifecycle("I-3", LifecycleAction.ACKNOWLEDGED, at=t0 + 7 * H, clock="cluster")
+    state = on_lifecycle(state, ack, policy=SEEDS).state
+    _, later = run(state, t0 + 7 * H + MIN)
+    # Acknowledging the cluster stops response too (its stop lists acknowledged); the member's
+    # overdue resolution levels are visible again.
+    assert {name for name, _ in later} == {"resolution"}

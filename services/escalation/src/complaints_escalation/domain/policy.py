@@ -147,6 +147,9 @@ class ClockSpec:
     per_cluster: bool = False
     # Clocks of the same complaint that silence this one while they alert (risk over response).
     inhibited_by: frozenset[str] = frozenset()
+    # The other way round: clocks of the same complaint this one silences while it alerts
+    # (a common cluster's alert over its members' own response and resolution alerts).
+    inhibits: frozenset[str] = frozenset()
     chain: Chain = field(
         default_factory=lambda: Chain.paced(interval=timedelta(minutes=10), max_level=3)
     )

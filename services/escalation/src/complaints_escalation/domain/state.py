@@ -196,10 +196,15 @@ class SlaClock:
 
 
 def inhibited(clock: SlaClock, clocks: Sequence[SlaClock]) -> bool:
-    """Silent while a clock it names in `inhibited_by` alerts (running, unacknowledged); its
-    steps wait and fire, in order, once the inhibition ends with the clock still running."""
-    names = clock.spec.inhibited_by
-    return bool(names) and any(o.name in names and o.alerting for o in clocks if o is not clock)
+    """Silent while a clock it names in `inhibited_by`, or one naming it in `inhibits`, alerts
+    (running, unacknowledged); its steps wait and fire, in order, once the inhibition ends with
+    the clock still running."""
+    names, name = clock.spec.inhibited_by, clock.name
+    return any(
+        (o.name in names or name in o.spec.inhibits) and o.alerting
+        for o in clocks
+        if o is not clock and o.name != name
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,6 +386,7 @@ def spec_json(spec: ClockSpec) -> dict[str, Any]:
         "restart": sorted(a.value for a in spec.restart),
         "per_cluster": spec.per_cluster,
         **({"inhibited_by": sorted(spec.inhibited_by)} if spec.inhibited_by else {}),
+        **({"inhibits": sorted(spec.inhibits)} if spec.inhibits else {}),
         "warnings": [
             [w.percent, None if w.lead is None else w.lead.total_seconds()] for w in spec.warnings
         ],
@@ -409,6 +415,7 @@ def spec_from(d: dict[str, Any]) -> ClockSpec:
         restart=frozenset(LifecycleAction(a) for a in d["restart"]),
         per_cluster=bool(d.get("per_cluster", False)),
         inhibited_by=frozenset(d.get("inhibited_by", ())),
+        inhibits=frozenset(d.get("inhibits", ())),
         warnings=tuple(
             WarningRule(percent=p, lead=None if s is None else timedelta(seconds=s))
             for p, s in d["warnings"]

@@ -201,6 +201,7 @@ class _Reader(Reader):
                 "chain",
                 "per_cluster",
                 "inhibited_by",
+                "inhibits",
             },
         )
         if "name" not in node:
@@ -235,6 +236,7 @@ class _Reader(Reader):
                 restart=_actions(node.get("restart")),
                 per_cluster=bool(node.get("per_cluster", False)),
                 inhibited_by=frozenset(str(n) for n in _list(node.get("inhibited_by"))),
+                inhibits=frozenset(str(n) for n in _list(node.get("inhibits"))),
                 warnings=tuple(self.warning(w, where, node) for w in _list(node.get("warnings"))),
                 chain=self.chain(chain_node, where),
             ),
