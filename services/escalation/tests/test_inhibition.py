@@ -9,7 +9,12 @@ import pytest
 
 from complaints_escalation.domain.policy import ClockSpec, Target
 from complaints_escalation.domain.state import SlaClock, inhibited
-from complaints_escalation.domain.transitions import on_classified, on_lifecycle
+from complaints_escalation.domain.transitions import (
+    on_classified,
+    on_due,
+    on_lifecycle,
+    size_passed,
+)
 from complaints_schemas.events import LifecycleAction, Scope
 
 from .factories import T0, classified, lifecycle
@@ -110,3 +115,27 @@ def test_a_cluster_members_own_alerts_wait_while_the_cluster_alert_is_open() -> 
     # Acknowledging the cluster stops response too (its stop lists acknowledged); the member's
     # overdue resolution levels are visible again.
     assert {name for name, _ in later} == {"resolution"}
+
+
+@pytest.mark.parametrize(
+    ("size", "passed"), [(None, 0), (5, 0), (9, 0), (10, 10), (23, 20), (50, 50), (400, 100)]
+)
+def test_size_thresholds_table(size: int | None, passed: int) -> None:
+    assert size_passed((10, 20, 50, 100), size) == passed
+
+
+def test_a_growing_cluster_alerts_again_past_each_threshold_with_the_count() -> None:
+    ids: dict[str, int] = {}
+    for size in (5, 6, 9, 10, 11, 23, 24):
+        event = classified(f"G-{size}", scope=Scope.COMMON, cluster_id="cl-7", cluster_size=size)
+        state = on_classified(None, event, policy=SEEDS).state
+        t0 = state.clocks[0].started_at
+        (step,) = [
+            e.event
+            for e in on_due(state, token=state.version, now=t0)
+            if e.event.clock == "cluster"
+        ]
+        assert step.cluster_size == size
+        ids.setdefault(step.escalation_id, size)
+    # One alert at 5 (later ones dedup), an update at 10 and at 23 ("now 23 complaints").
+    assert sorted(ids.values()) == [5, 10, 23]

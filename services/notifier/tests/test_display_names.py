@@ -109,3 +109,12 @@ def test_invalid_names_name_the_line(tmp_path: Path, names: str, message: str) -
     )
     with pytest.raises(RoutingFileError, match=message):
         load_routing(path, env={})
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"), [("zh", "同类投诉：23 件"), ("en", "Similar complaints: 23")]
+)
+def test_a_cluster_update_says_how_many_complaints_now(language: str, expected: str) -> None:
+    n = note("cluster", language, scope=Scope.COMMON, cluster_id="cl-7", cluster_size=23)
+    assert expected in render(n, format="txt")
+    assert NAMES.name("clocks", "cluster", language=language) in render(n, format="md")

@@ -145,6 +145,8 @@ class ClockSpec:
     warnings: tuple[WarningRule, ...] = ()
     # One escalation per cluster: its id is the cluster's, so later complaints repeat it.
     per_cluster: bool = False
+    # Cluster sizes past which a per-cluster alert is sent again as an update (a new id).
+    update_at: tuple[int, ...] = ()
     # Clocks of the same complaint that silence this one while they alert (risk over response).
     inhibited_by: frozenset[str] = frozenset()
     # The other way round: clocks of the same complaint this one silences while it alerts

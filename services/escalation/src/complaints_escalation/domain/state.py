@@ -387,6 +387,7 @@ def spec_json(spec: ClockSpec) -> dict[str, Any]:
         "per_cluster": spec.per_cluster,
         **({"inhibited_by": sorted(spec.inhibited_by)} if spec.inhibited_by else {}),
         **({"inhibits": sorted(spec.inhibits)} if spec.inhibits else {}),
+        **({"update_at": list(spec.update_at)} if spec.update_at else {}),
         "warnings": [
             [w.percent, None if w.lead is None else w.lead.total_seconds()] for w in spec.warnings
         ],
@@ -416,6 +417,7 @@ def spec_from(d: dict[str, Any]) -> ClockSpec:
         per_cluster=bool(d.get("per_cluster", False)),
         inhibited_by=frozenset(d.get("inhibited_by", ())),
         inhibits=frozenset(d.get("inhibits", ())),
+        update_at=tuple(int(n) for n in d.get("update_at", ())),
         warnings=tuple(
             WarningRule(percent=p, lead=None if s is None else timedelta(seconds=s))
             for p, s in d["warnings"]

@@ -426,16 +426,23 @@ def _bumped(before: ComplaintState, after: ComplaintState) -> ComplaintState:
     return after if after == before else replace(after, version=before.version + 1)
 
 
+def size_passed(thresholds: tuple[int, ...], size: int | None) -> int:
+    """The highest update threshold a cluster of `size` has reached (0: none): each one gives
+    the cluster's alert a new id, so owners get an update instead of a dropped duplicate."""
+    return max((n for n in thresholds if size is not None and size >= n), default=0)
+
+
 def _escalated(
     state: ComplaintState, clock: SlaClock, step: Step, now: datetime
 ) -> ComplaintEscalated:
     c = state.classification
     assert c is not None  # an open complaint is classified
     per_cluster = clock.spec.per_cluster and c.cluster_id is not None
+    passed = size_passed(clock.spec.update_at, c.cluster_size) if per_cluster else 0
     return ComplaintEscalated(
         escalation_id=escalation_id(
             complaint_id=c.cluster_id if per_cluster and c.cluster_id else state.complaint_id,
-            clock=step.clock_id,
+            clock=step.clock_id if not passed else f"{step.clock_id}@{passed}",
             kind=step.kind.value,
             level=step.level,
             repeat=step.repeat,

@@ -202,6 +202,7 @@ class _Reader(Reader):
                 "per_cluster",
                 "inhibited_by",
                 "inhibits",
+                "update_at",
             },
         )
         if "name" not in node:
@@ -237,6 +238,7 @@ class _Reader(Reader):
                 per_cluster=bool(node.get("per_cluster", False)),
                 inhibited_by=frozenset(str(n) for n in _list(node.get("inhibited_by"))),
                 inhibits=frozenset(str(n) for n in _list(node.get("inhibits"))),
+                update_at=tuple(sorted({int(n) for n in _list(node.get("update_at"))})),
                 warnings=tuple(self.warning(w, where, node) for w in _list(node.get("warnings"))),
                 chain=self.chain(chain_node, where),
             ),

@@ -44,6 +44,9 @@ class AlertView:
     category_name: str = ""
     scope_name: str = ""
     severity_name: str = ""
+    # Complaints alike: the cluster's size on a per-cluster alert (an update past a threshold
+    # says "now 23"), else how many this message folds of one cluster.
+    similar: int = 1
 
 
 def alert_view(notification: Notification, *, customer: str | None = None) -> AlertView:
@@ -55,13 +58,15 @@ def alert_view(notification: Notification, *, customer: str | None = None) -> Al
     folded = context.folded or (escalation,)
     clusters = {e.cluster_id or e.complaint_id for e in folded}
     names = context.names
+    cluster_count = len(folded) if len(clusters) == 1 and len(folded) > 1 else 1
     return AlertView(
         language=language,
         escalation=escalation,
         breach=escalation.kind is EscalationKind.BREACH,
         deadline=_local(escalation.deadline),
         late_by=human_duration(gap, language=language),
-        cluster_count=len(folded) if len(clusters) == 1 and len(folded) > 1 else 1,
+        cluster_count=cluster_count,
+        similar=max(escalation.cluster_size or 0, cluster_count),
         folded=len(folded),
         folded_titles=tuple(f"{e.title} ({e.complaint_id})" for e in folded[:10]),
         owners=context.owners,
