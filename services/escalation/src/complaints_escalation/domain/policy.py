@@ -319,6 +319,7 @@ class EscalationPolicy:
             version=f"{self.version}+env",
             calendars=self.calendars,
             owners=self.owners,
+            unknown_complaint_grace=self.unknown_complaint_grace,
         )
 
 
