@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from complaints_escalation.domain.policy import ClockSpec, Target
+from complaints_escalation.domain.policy import ClockSpec, EscalationPolicy, Target
 from complaints_escalation.domain.state import SlaClock, inhibited
 from complaints_escalation.domain.transitions import (
     on_classified,
@@ -103,14 +103,32 @@ def test_an_inhibited_clock_alerts_once_the_inhibiting_one_stops_without_it() ->
     assert fired == [("response", 1), ("response", 2)]  # overdue, in order, now visible
 
 
+def cluster_inhibiting(policy: EscalationPolicy) -> EscalationPolicy:
+    """The seeds with `inhibits: [response, resolution]` on the cluster clock."""
+    rules = tuple(
+        replace(
+            rule,
+            clocks=tuple(
+                replace(c, spec=replace(c.spec, inhibits=frozenset({"response", "resolution"})))
+                if c.spec.name == "cluster"
+                else c
+                for c in rule.clocks
+            ),
+        )
+        for rule in policy.rules
+    )
+    return replace(policy, rules=rules)
+
+
 def test_a_cluster_members_own_alerts_wait_while_the_cluster_alert_is_open() -> None:
+    policy = cluster_inhibiting(SEEDS)
     event = classified("I-3", scope=Scope.COMMON, cluster_id="cl-9", cluster_size=6)
-    state = on_classified(None, event, policy=SEEDS).state
+    state = on_classified(None, event, policy=policy).state
     t0 = state.clocks[0].started_at
     state, fired = run(state, t0 + 7 * H)
     assert fired == [("cluster", 1)]  # no response or resolution alert of its own
     ack = lifecycle("I-3", LifecycleAction.ACKNOWLEDGED, at=t0 + 7 * H, clock="cluster")
-    state = on_lifecycle(state, ack, policy=SEEDS).state
+    state = on_lifecycle(state, ack, policy=policy).state
     _, later = run(state, t0 + 7 * H + MIN)
     # Acknowledging the cluster stops response too (its stop lists acknowledged); the member's
     # overdue resolution levels are visible again.
@@ -139,3 +157,11 @@ def test_a_growing_cluster_alerts_again_past_each_threshold_with_the_count() -> 
         ids.setdefault(step.escalation_id, size)
     # One alert at 5 (later ones dedup), an update at 10 and at 23 ("now 23 complaints").
     assert sorted(ids.values()) == [5, 10, 23]
+
+
+def test_the_seeds_leave_a_cluster_members_own_alerts_on() -> None:
+    event = classified("I-4", scope=Scope.COMMON, cluster_id="cl-9", cluster_size=6)
+    state = on_classified(None, event, policy=SEEDS).state
+    t0 = state.clocks[0].started_at
+    _, fired = run(state, t0 + 10 * MIN)
+    assert fired == [("cluster", 1), ("response", 1)]
