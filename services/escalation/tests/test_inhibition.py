@@ -103,25 +103,8 @@ def test_an_inhibited_clock_alerts_once_the_inhibiting_one_stops_without_it() ->
     assert fired == [("response", 1), ("response", 2)]  # overdue, in order, now visible
 
 
-def cluster_inhibiting(policy: EscalationPolicy) -> EscalationPolicy:
-    """The seeds with `inhibits: [response, resolution]` on the cluster clock."""
-    rules = tuple(
-        replace(
-            rule,
-            clocks=tuple(
-                replace(c, spec=replace(c.spec, inhibits=frozenset({"response", "resolution"})))
-                if c.spec.name == "cluster"
-                else c
-                for c in rule.clocks
-            ),
-        )
-        for rule in policy.rules
-    )
-    return replace(policy, rules=rules)
-
-
 def test_a_cluster_members_own_alerts_wait_while_the_cluster_alert_is_open() -> None:
-    policy = cluster_inhibiting(SEEDS)
+    policy = with_cluster(SEEDS, inhibits=frozenset({"response", "resolution"}))
     event = classified("I-3", scope=Scope.COMMON, cluster_id="cl-9", cluster_size=6)
     state = on_classified(None, event, policy=policy).state
     t0 = state.clocks[0].started_at
@@ -142,11 +125,27 @@ def test_size_thresholds_table(size: int | None, passed: int) -> None:
     assert size_passed((10, 20, 50, 100), size) == passed
 
 
+def with_cluster(policy: EscalationPolicy, **changes: object) -> EscalationPolicy:
+    """The seeds with `changes` on the cluster clock."""
+    rules = tuple(
+        replace(
+            rule,
+            clocks=tuple(
+                replace(c, spec=replace(c.spec, **changes)) if c.spec.name == "cluster" else c
+                for c in rule.clocks
+            ),
+        )
+        for rule in policy.rules
+    )
+    return replace(policy, rules=rules)
+
+
 def test_a_growing_cluster_alerts_again_past_each_threshold_with_the_count() -> None:
+    policy = with_cluster(SEEDS, update_at=(10, 20, 50, 100))
     ids: dict[str, int] = {}
     for size in (5, 6, 9, 10, 11, 23, 24):
         event = classified(f"G-{size}", scope=Scope.COMMON, cluster_id="cl-7", cluster_size=size)
-        state = on_classified(None, event, policy=SEEDS).state
+        state = on_classified(None, event, policy=policy).state
         t0 = state.clocks[0].started_at
         (step,) = [
             e.event
@@ -165,3 +164,17 @@ def test_the_seeds_leave_a_cluster_members_own_alerts_on() -> None:
     t0 = state.clocks[0].started_at
     _, fired = run(state, t0 + 10 * MIN)
     assert fired == [("cluster", 1), ("response", 1)]
+
+
+def test_the_seeds_send_a_cluster_alert_once_whatever_its_size() -> None:
+    ids = set()
+    for size in (5, 10, 23):
+        event = classified(f"S-{size}", scope=Scope.COMMON, cluster_id="cl-8", cluster_size=size)
+        state = on_classified(None, event, policy=SEEDS).state
+        t0 = state.clocks[0].started_at
+        ids |= {
+            e.event.escalation_id
+            for e in on_due(state, token=state.version, now=t0)
+            if e.event.clock == "cluster"
+        }
+    assert len(ids) == 1
