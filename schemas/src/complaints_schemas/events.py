@@ -204,6 +204,11 @@ class ComplaintLifecycleEvent(Event):
     severity: Severity | None = Field(default=None, description="For a reclassification.")
     scope: Scope | None = Field(default=None, description="For a reclassification.")
     category: Identifier | None = Field(default=None, description="For a reclassification.")
+    clock: Identifier | None = Field(
+        default=None,
+        description="The clock the step is about (an acknowledge link names its alert's clock): "
+        "an acknowledgement naming a clock also stops that clock's escalation chain.",
+    )
 
     @model_validator(mode="after")
     def _transfer_names_department(self) -> ComplaintLifecycleEvent:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
@@ -17,7 +18,13 @@ from complaints_escalation.outbound.policy_file import load_policy
 from complaints_kit.settings import OpsSettings
 from complaints_schemas.events import Severity
 
-_DURATIONS = ("response_sla_red", "response_sla_yellow", "response_sla_green", "level_interval")
+_DURATIONS = (
+    "response_sla_red",
+    "response_sla_yellow",
+    "response_sla_green",
+    "level_interval",
+    "unknown_complaint_grace",
+)
 _RESPONSE = ("response_sla_red", "response_sla_yellow", "response_sla_green")
 # The repository's policy when run from a checkout (tests, `complaints dev`, the image's /src).
 DEFAULT_POLICY_FILE = Path("config/escalation/policy.yaml")
@@ -35,6 +42,8 @@ class EscalationSettings(OpsSettings):
     response_sla_green: timedelta = timedelta(hours=2)
     level_interval: timedelta = timedelta(minutes=10)
     max_level: int = Field(default=3, ge=1, le=20)
+    # Set: replaces the policy file's unknown_complaint_grace (demos and e2e tests).
+    unknown_complaint_grace: timedelta | None = None
     data_dir: Path = Path(tempfile.gettempdir()) / "complaints-escalation"
     app_id: str = "complaints-escalation"
     # Empty: config/escalation/policy.yaml from the working directory or the checkout.
@@ -93,8 +102,8 @@ class EscalationSettings(OpsSettings):
 
     @field_validator(*_DURATIONS)
     @classmethod
-    def _positive(cls, value: timedelta) -> timedelta:
-        if value <= timedelta(0):
+    def _positive(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value <= timedelta(0):
             raise ValueError("must be a positive duration")
         return value
 
@@ -124,8 +133,11 @@ class EscalationSettings(OpsSettings):
                 Severity.YELLOW: self.response_sla_yellow,
                 Severity.GREEN: self.response_sla_green,
             }
-        return base.with_response_override(
+        policy = base.with_response_override(
             response_sla=response,
             level_interval=self.level_interval if "level_interval" in explicit else None,
             max_level=self.max_level if "max_level" in explicit else None,
         )
+        if self.unknown_complaint_grace is not None:
+            policy = replace(policy, unknown_complaint_grace=self.unknown_complaint_grace)
+        return policy

@@ -103,6 +103,7 @@ def _clock(k: SlaClock, *, now: datetime, calendars: Calendars) -> dict[str, Any
         "deadline": k.deadline.isoformat(),
         "remaining_s": None if k.stopped_at else round((k.deadline - now).total_seconds(), 3),
         "stopped_at": None if k.stopped_at is None else k.stopped_at.isoformat(),
+        "acknowledged_at": None if k.acknowledged_at is None else k.acknowledged_at.isoformat(),
         "ran": [[a.isoformat(), b.isoformat()] for a, b in ran],
         "ran_s": ran_s.total_seconds(),
         "paused": [[a.isoformat(), None if b is None else b.isoformat()] for a, b in k.pauses],

@@ -20,6 +20,7 @@ from complaints_escalation.domain.transitions import (
     on_due,
     on_lifecycle,
     record_fired,
+    unknown_expired,
 )
 from complaints_escalation.metrics import EscalationMetrics, OpenComplaints
 from complaints_escalation.outbound.publisher import Publisher
@@ -35,8 +36,10 @@ from complaints_schemas.events import (
     ComplaintClassified,
     ComplaintClocksUpdated,
     ComplaintLifecycleEvent,
+    ComplaintRejected,
     Event,
 )
+from complaints_schemas.topics import LIFECYCLE
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +92,7 @@ class Handlers:
             return
         before = self.store.get(event.complaint_id)
         try:
-            result = on_lifecycle(before, event, policy=self.policy)
+            result = on_lifecycle(before, event, policy=self.policy, now=self.clock.now())
         except CalendarError as exc:
             await self._calendar_error(exc, event.complaint_id, value, origin)
             return
@@ -112,6 +115,9 @@ class Handlers:
             state = self.store.get(message.complaint_id)
             if state is None:
                 self.metrics.due_dropped.labels("unknown").inc()
+                continue
+            if unknown_expired(state, token=message.token, now=now):
+                await self._refuse_unknown(state, now=now, partition=origin.partition)
                 continue
             escalations = on_due(state, token=message.token, now=now)
             if not escalations:
@@ -190,6 +196,56 @@ class Handlers:
         self.store.put(after, partition=partition)
         self._reschedule(after, partition)
         return after
+
+    async def _refuse_unknown(
+        self, state: ComplaintState, *, now: datetime, partition: int
+    ) -> None:
+        """Dead-letter the steps of a complaint never accepted (unknown_complaint), then drop
+        its state; a failed publish keeps the state and tries again."""
+        grace = self.policy.unknown_complaint_grace
+        try:
+            for fact in state.early_events:
+                event = ComplaintLifecycleEvent(
+                    event_id=fact.event_id,
+                    complaint_id=state.complaint_id,
+                    action=fact.action,
+                    occurred_at=fact.occurred_at,
+                    actor=fact.actor,
+                    note=fact.note,
+                    to_department=fact.to_department,
+                    clock=fact.clock,
+                )
+                rejected = ComplaintRejected(
+                    reason="unknown_complaint",
+                    detail=f"no complaint {state.complaint_id} was classified within {grace} "
+                    f"of this {fact.action.value} step",
+                    original=event.model_dump_json().encode(),
+                    source="kafka",
+                    source_topic=LIFECYCLE.name,
+                    rejected_at=now,
+                )
+                await self.publisher.rejected(
+                    rejected, id=f"unknown:{state.complaint_id}:{fact.event_id}"
+                )
+                self.metrics.rejected.labels("unknown_complaint").inc()
+        except Exception:
+            log.exception("dead-lettering an unknown complaint failed; will retry")
+            self.timer.schedule(
+                complaint_id=state.complaint_id,
+                partition=partition,
+                due_at=self.clock.now() + RETRY_DELAY,
+                token=state.version,
+            )
+            return
+        log.warning(
+            "lifecycle steps for an unknown complaint dead-lettered",
+            extra={"complaint_id": state.complaint_id, "n": len(state.early_events)},
+        )
+        self.store.delete(state.complaint_id)
+        self.timer.schedule(
+            complaint_id=state.complaint_id, partition=partition, due_at=None, token=state.version
+        )
+        self.metrics.pending_timers.set(len(self.timer.index))
 
     def rebuild(self, partitions: set[int]) -> None:
         """Rebuild the due index and open-complaint counts for these partitions from the

@@ -103,6 +103,12 @@ class RetainingStore:
             self.closed.pop(state.complaint_id, None)
         self._metrics.closed.set(len(self.closed))
 
+    def delete(self, complaint_id: str) -> None:
+        """Forget a state (an unknown complaint's, after its grace window)."""
+        self._inner.delete(complaint_id)
+        self.closed.pop(complaint_id, None)
+        self._metrics.closed.set(len(self.closed))
+
     def approve(self, complaint_ids: set[str]) -> None:
         self._approved |= complaint_ids
 

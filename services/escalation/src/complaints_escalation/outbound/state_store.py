@@ -19,6 +19,10 @@ class StateStore(Protocol):
 
     def put(self, state: ComplaintState, *, partition: int) -> None: ...
 
+    def delete(self, complaint_id: str) -> None:
+        """Forget a state (a tombstone in the changelog); inside stream processing."""
+        ...
+
     def entries(self) -> Iterator[tuple[int, ComplaintState]]:
         """Every stored state with the partition it belongs to."""
         ...
