@@ -136,7 +136,15 @@ def retention(
     metrics = RetentionMetrics(registry)
     if not policy.enabled:
         return table_store, None
-    store = RetainingStore(table_store, policy=policy, clock=clock, metrics=metrics)
+    due = due_topic_name(settings.app_id)
+
+    def purging_now() -> bool:
+        event = faust.current_event()
+        return event is not None and event.message.topic == due
+
+    store = RetainingStore(
+        table_store, policy=policy, clock=clock, metrics=metrics, purging_now=purging_now
+    )
     group = settings.retention_after_group
     gate = (
         NoGate()
