@@ -28,7 +28,7 @@ CHROMIUM_ARGS = [
 ]
 RED_SLA_SECONDS = 6.0
 # Long enough for the owner to acknowledge before the second level under a loaded machine.
-LEVEL_INTERVAL_SECONDS = 30.0
+LEVEL_INTERVAL_SECONDS = 40.0
 CONSOLE_ENV = {
     "escalation": {
         "ESCALATION_RESPONSE_SLA_RED": str(RED_SLA_SECONDS),
