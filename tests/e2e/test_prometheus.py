@@ -67,8 +67,9 @@ def _send_traffic(stack: Stack) -> list[str]:
     # The review's KPIs: one complaint answered in time, transferred, resolved and closed.
     settled = httpx.post(f"{intake}/v1/complaints", json=red_complaint(), timeout=10).json()
     status = f"{stack.services['escalation'].base_url}/v1/complaints/{settled['complaint_id']}"
+    token = {"Authorization": f"Bearer {stack.status_token}"}
     wait_for(
-        lambda: httpx.get(status, timeout=2).status_code == 200,
+        lambda: httpx.get(status, headers=token, timeout=2).status_code == 200,
         timeout=30,
         what="the settled complaint classified at escalation",
     )

@@ -273,7 +273,11 @@ class ContentClassifier:
             emotion_score=score,
             risk_rule=f"model.{j.version}.risk" if j.risk else None,
             risk_phrase=None,
-            fingerprint=fingerprint(category=category.id, product_id=None, region=None, key=""),
+            # Similar complaints are compared within a category and, when the channel names
+            # one, a product: two products' complaints are two problems.
+            fingerprint=fingerprint(
+                category=category.id, product_id=complaint.product_id, region=None, key=""
+            ),
             key_phrase="",
             reasons=tuple(reasons),
             model_version=j.version,
