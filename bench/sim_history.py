@@ -70,12 +70,15 @@ def lifecycle(cid: str, action: str, at: datetime, k: int, **extra: Any) -> dict
     }
 
 
-def history(count: int, *, days: int, seed: int) -> list[tuple[datetime, str, dict[str, Any]]]:
+def history(
+    count: int, *, days: int, seed: int, start: datetime = START, daily: bool = False
+) -> list[tuple[datetime, str, dict[str, Any]]]:
+    """`count` complaints at random instants over `days` from `start`, or one a day (daily)."""
     rng = random.Random(seed)
     out: list[tuple[datetime, str, dict[str, Any]]] = []
     span = days * 86400
     for n in range(count):
-        at = START + timedelta(seconds=rng.randrange(span))
+        at = start + (timedelta(days=n) if daily else timedelta(seconds=rng.randrange(span)))
         c = complaint(rng, n, at)
         cid = c["complaint_id"]
         out.append((at, "classified", c))
@@ -109,9 +112,13 @@ def main() -> None:
     parser.add_argument("--complaints", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--start", type=datetime.fromisoformat, default=START)
+    parser.add_argument("--daily", action="store_true", help="one complaint a day from --start")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    events = history(args.complaints, days=args.days, seed=args.seed)
+    events = history(
+        args.complaints, days=args.days, seed=args.seed, start=args.start, daily=args.daily
+    )
     events.sort(key=lambda e: e[0])
     with args.out.open("w", encoding="utf-8") as f:
         for _, kind, data in events:

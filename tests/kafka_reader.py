@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import time
-import uuid
 from typing import TypeVar
 
-from confluent_kafka import Consumer, TopicPartition
-
+from complaints_kit.kafka import read_topic
+from complaints_kit.settings import KafkaSettings
 from complaints_schemas import cloudevents
 from complaints_schemas.events import Event
 
@@ -31,37 +30,9 @@ def read_positions(
 def _read(
     bootstrap: str, topic: str, timeout: float
 ) -> list[tuple[int, int, bytes | None, bytes | None, list[tuple[str, bytes]]]]:
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"e2e-reader-{uuid.uuid4().hex}",
-            "enable.auto.commit": False,
-            "auto.offset.reset": "earliest",
-        }
+    return read_topic(
+        KafkaSettings(bootstrap_servers=bootstrap), topic, timeout=timeout, partial=True
     )
-    try:
-        metadata = consumer.list_topics(topic, timeout=timeout)
-        partitions = [TopicPartition(topic, p, 0) for p in metadata.topics[topic].partitions]
-        ends = {
-            tp.partition: consumer.get_watermark_offsets(tp, timeout=timeout)[1]
-            for tp in partitions
-        }
-        todo = {p for p, end in ends.items() if end > 0}
-        consumer.assign(partitions)
-        records = []
-        deadline = time.monotonic() + timeout
-        while todo and time.monotonic() < deadline:
-            msg = consumer.poll(0.5)
-            if msg is None or msg.error():
-                continue
-            records.append(
-                (msg.partition(), msg.offset(), msg.key(), msg.value(), list(msg.headers() or []))
-            )
-            if msg.offset() + 1 >= ends[msg.partition()]:
-                todo.discard(msg.partition())
-        return records
-    finally:
-        consumer.close()
 
 
 def read_events(bootstrap: str, topic: str, model: type[E], *, timeout: float = 10.0) -> list[E]:

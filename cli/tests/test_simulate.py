@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from typer.testing import CliRunner
 
@@ -54,6 +56,32 @@ def test_simulate_prints_compliance_and_shards_agree(tmp_path: Path) -> None:
     assert set(figures["by_clock"]) >= {"response", "resolution", "closure"}
     response = figures["by_clock"]["response"]
     assert response["met"] + response["breached"] + response["open"] == 300
+
+
+def test_a_daily_history_across_the_year_end_has_every_clock_and_no_error(
+    tmp_path: Path,
+) -> None:
+    """72 complaints, one a day from 2026-12-20 to 2027-03-01, past chinese-calendar's 2026."""
+    start = datetime(2026, 12, 20, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    events = sorted(
+        _generator().history(72, days=72, seed=5, start=start, daily=True), key=lambda e: e[0]
+    )
+    history = tmp_path / "year-end.jsonl"
+    history.write_text("".join(json.dumps({"type": k, "data": d}) + "\n" for _, k, d in events))
+    out = tmp_path / "year-end.json"
+    args = ["simulate", "--policy", str(POLICY), "--input", str(history), "--json", str(out)]
+    result = CliRunner().invoke(app, [*args, "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(out.read_text())
+    assert figures["complaints"] == 72
+    assert figures["calendar_errors"] == 0
+    for clock in ("response", "resolution", "closure"):
+        tally = figures["by_clock"][clock]
+        assert tally["met"] + tally["breached"] + tally["open"] == 72, clock
+    provisional = figures["provisional"]
+    assert provisional["years"] == [2027]
+    assert 60 <= provisional["complaints"] <= 72
+    assert "ran on a provisional calendar for 2027" in result.output
 
 
 def test_simulate_reports_a_bad_line(tmp_path: Path) -> None:

@@ -113,13 +113,29 @@ def simulate(
         breakdown.merge(shard.breakdown)
     done = time.perf_counter()
     _print(breakdown, title=f"policy {rules.version}: {breakdown.complaints} complaints")
+    errors = sum(r.errors for r in results)
+    provisional = sum(r.provisional_complaints for r in results)
+    years = sorted(set().union(*(r.provisional_years for r in results)))
     console.print(
         f"{sum(r.events for r in results)} events, {sum(r.fired for r in results)} "
-        f"warnings/escalations, {sum(r.errors for r in results)} calendar errors; "
+        f"warnings/escalations, {errors} calendar errors; "
         f"{shards} worker(s); total {done - started:.1f} s"
     )
+    console.print(
+        f"{provisional} complaints ({sum(r.provisional_clocks for r in results)} clocks) ran on "
+        "a provisional calendar"
+        + (f" for {', '.join(map(str, years))} (no official holiday data)" if years else "")
+    )
     if json_out is not None:
-        json_out.write_text(json.dumps(_as_json(breakdown), indent=2, ensure_ascii=False))
+        figures = _as_json(breakdown) | {
+            "calendar_errors": errors,
+            "provisional": {
+                "complaints": provisional,
+                "clocks": sum(r.provisional_clocks for r in results),
+                "years": years,
+            },
+        }
+        json_out.write_text(json.dumps(figures, indent=2, ensure_ascii=False))
 
 
 @dataclass
@@ -128,6 +144,9 @@ class ShardResult:
     events: int
     fired: int
     errors: int
+    provisional_complaints: int
+    provisional_clocks: int
+    provisional_years: frozenset[int]
 
 
 def _run_shard(policy_path: Path, history_path: Path, shard: int, shards: int) -> ShardResult:
@@ -138,7 +157,16 @@ def _run_shard(policy_path: Path, history_path: Path, shard: int, shards: int) -
     events = list(read_history(history_path, shard=shard, shards=shards, horizon=horizon))
     last = max([horizon[0], *(event_time(e) for e in events)])
     breakdown = sim.run(events, until=last)
-    return ShardResult(breakdown=breakdown, events=sim.events, fired=sim.fired, errors=sim.errors)
+    complaints, clocks, years = sim.provisional()
+    return ShardResult(
+        breakdown=breakdown,
+        events=sim.events,
+        fired=sim.fired,
+        errors=sim.errors,
+        provisional_complaints=complaints,
+        provisional_clocks=clocks,
+        provisional_years=years,
+    )
 
 
 def _print(b: Breakdown, *, title: str) -> None:

@@ -72,8 +72,20 @@ class Customer(BaseModel):
     name: ShortText | None = None
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 \-]{5,20}$")] | None = None
     email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
-    annual_spend: Annotated[float, Field(ge=0)] | None = None
+    # JSON has no infinity: 1e400 parses as one, and would be written back as null.
+    annual_spend: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
     region: ShortText | None = None
+
+
+class ClassificationHint(BaseModel):
+    """What a channel or an agent already knows of a complaint; the classifier uses it (a
+    hint can raise the severity, never lower it) and says so in its reasons."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    severity: Severity | None = None
+    category: Identifier | None = None
+    source: ShortText | None = Field(default=None, description="Who hints: 'ivr', 'agent:li'.")
 
 
 class ComplaintSubmitted(Event):
@@ -94,6 +106,7 @@ class ComplaintSubmitted(Event):
     order_id: Identifier | None = None
     occurred_at: AwareDatetime
     language: Literal["zh", "en"] | None = None
+    hint: ClassificationHint | None = None
 
 
 class ComplaintAccepted(ComplaintSubmitted):
@@ -139,6 +152,15 @@ class ComplaintClassified(Event):
     )
     reasons: tuple[Reason, ...]
     complaint: ComplaintAccepted
+    model_version: Identifier | None = Field(
+        default=None, description="The learned model that decided category, severity, risk."
+    )
+    confidence: Annotated[float, Field(ge=0, le=1)] | None = Field(
+        default=None, description="Calibrated confidence of the category and severity (lower)."
+    )
+    needs_triage: bool = Field(
+        default=False, description="Below the confidence floor: a person should decide."
+    )
 
 
 class LifecycleAction(StrEnum):
@@ -153,8 +175,18 @@ class LifecycleAction(StrEnum):
     # An operator's decision: the complaint's open clocks move to the policy now in force
     # (otherwise a policy change never moves an open deadline). Not for upstream channels.
     POLICY_REAPPLIED = "policy_reapplied"
+    # An operator's decision after better holiday data arrived (a holiday file, a library
+    # upgrade): open clocks are recomputed on their own frozen calendar and policy with the
+    # holiday data now loaded. Not for upstream channels.
+    CALENDAR_RECOMPUTED = "calendar_recomputed"
     # A person's classification (triage, or a correction): severity, scope and/or category.
     RECLASSIFIED = "reclassified"
+
+
+# Steps only an operator's tool publishes; intake refuses them from channels.
+OPERATOR_ACTIONS = frozenset(
+    {LifecycleAction.POLICY_REAPPLIED, LifecycleAction.CALENDAR_RECOMPUTED}
+)
 
 
 class ComplaintLifecycleEvent(Event):
@@ -172,6 +204,11 @@ class ComplaintLifecycleEvent(Event):
     severity: Severity | None = Field(default=None, description="For a reclassification.")
     scope: Scope | None = Field(default=None, description="For a reclassification.")
     category: Identifier | None = Field(default=None, description="For a reclassification.")
+    clock: Identifier | None = Field(
+        default=None,
+        description="The clock the step is about (an acknowledge link names its alert's clock): "
+        "an acknowledgement naming a clock also stops that clock's escalation chain.",
+    )
 
     @model_validator(mode="after")
     def _transfer_names_department(self) -> ComplaintLifecycleEvent:
@@ -216,6 +253,11 @@ class ComplaintEscalated(Event):
     )
     cluster_size: Annotated[int, Field(ge=1)] | None = Field(
         default=None, description="Complaints in the cluster when a per-cluster step was sent."
+    )
+    provisional_years: tuple[Annotated[int, Field(ge=1, le=9999)], ...] = Field(
+        default=(),
+        description="Years whose holidays the deadline was computed on provisionally: no "
+        "official schedule was loaded for them (statutory days and weekends only).",
     )
 
 

@@ -148,7 +148,9 @@ def test_category_department_and_severity(
         ("Refund not received.", CustomerTier.VIP, None, Severity.RED, True),
         ("Payment failed.", CustomerTier.VIP, None, Severity.RED, True),  # red stays red
         ("Refund not received.", CustomerTier.STANDARD, 90_000.0, Severity.RED, True),
-        ("Refund not received.", CustomerTier.STANDARD, 50_000.0, Severity.YELLOW, False),
+        # LABELLING.md: an annual spend of 50,000 or more is a VIP.
+        ("Refund not received.", CustomerTier.STANDARD, 50_000.0, Severity.RED, True),
+        ("Refund not received.", CustomerTier.STANDARD, 49_999.0, Severity.YELLOW, False),
     ],
 )
 def test_vip_raises_one_level(

@@ -65,6 +65,9 @@ def lifecycle(
     at: datetime,
     event_id: str | None = None,
     to_department: str | None = None,
+    actor: str | None = None,
+    note: str | None = None,
+    clock: str | None = None,
 ) -> ComplaintLifecycleEvent:
     return ComplaintLifecycleEvent(
         event_id=event_id or f"{complaint_id}-{action.value}-{at.timestamp()}",
@@ -72,4 +75,7 @@ def lifecycle(
         action=action,
         occurred_at=at,
         to_department=to_department,
+        actor=actor,
+        note=note,
+        clock=clock,
     )

@@ -12,8 +12,6 @@ from complaints_escalation.domain.calendar import (
     CALENDAR_24X7,
     CalendarError,
     CalendarSpec,
-    HolidayData,
-    HolidayDataMissing,
     WorkingCalendar,
     build_calendar,
 )
@@ -147,22 +145,6 @@ def test_new_york_working_day_ends_at_local_midnight_after_dst() -> None:
     )
     end = ny.add_working_days(datetime(2025, 11, 1, 12, 0, tzinfo=UTC), 1)
     assert end == datetime(2025, 11, 3, 5, 0, tzinfo=UTC)
-
-
-def test_a_year_the_holiday_data_does_not_cover_is_an_error() -> None:
-    data = HolidayData(
-        holidays=frozenset({date(2025, 10, 1)}),
-        workdays=frozenset(),
-        first_year=2025,
-        last_year=2025,
-    )
-    cal = build_calendar(
-        CalendarSpec(name="cn", zone="Asia/Shanghai", national_holidays=True), holiday_data=data
-    )
-    assert cal.add_business(sh(2025, 12, 31, 23, 0), H) == sh(2026, 1, 1, 0, 0)
-    with pytest.raises(HolidayDataMissing, match="covers 2025-2025, not 2026-01-01") as err:
-        cal.add_business(sh(2025, 12, 31, 23, 30), H)
-    assert err.value.year == 2026
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -11,6 +13,8 @@ from prometheus_client import CollectorRegistry
 from complaints_escalation.domain.policy import EscalationPolicy
 from complaints_escalation.inbound.handlers import Handlers
 from complaints_escalation.metrics import EscalationMetrics
+from complaints_escalation.outbound.holidays import load_chinese_holidays
+from complaints_escalation.outbound.policy_file import load_policy
 from complaints_escalation.outbound.state_store import MemoryStateStore
 from complaints_escalation.scheduling.due_message import DueBatch, DueMessage
 from complaints_escalation.scheduling.index import DueIndex
@@ -227,3 +231,54 @@ async def test_a_record_whose_handling_raises_is_dead_lettered_with_the_error(
     [dead] = world.publisher.dead_letters
     assert (dead.reason, dead.original, dead.offset) == ("processing_failed", b"raw", 9)
     assert "policy divides by zero" in dead.detail
+
+
+POLICY_FILE = Path(__file__).resolve().parents[3] / "config" / "escalation" / "policy.yaml"
+
+
+async def test_a_complaint_past_the_holiday_data_is_scheduled_and_counted(world: World) -> None:
+    world.handlers.policy = load_policy(POLICY_FILE, holiday_data=load_chinese_holidays())
+    accepted = datetime(2026, 12, 30, 2, 0, tzinfo=UTC)
+    await world.send(CLASSIFIED.name, classified("H-2027", accepted_at=accepted))
+    state = world.store.get("H-2027")
+    assert state is not None
+    assert {k.name for k in state.clocks} >= {"response", "closure"}
+    assert world.publisher.dead_letters == []
+    assert (
+        world.metric(
+            "complaints_escalation_provisional_clocks_total", calendar="cn-days", year="2027"
+        )
+        == 1
+    )
+    # A redelivery recomputes nothing new: not counted again.
+    await world.send(CLASSIFIED.name, classified("H-2027", accepted_at=accepted))
+    assert (
+        world.metric(
+            "complaints_escalation_provisional_clocks_total", calendar="cn-days", year="2027"
+        )
+        == 1
+    )
+
+
+async def test_a_deadline_that_cannot_be_computed_is_dead_lettered(world: World) -> None:
+    world.handlers.policy = load_policy(POLICY_FILE, holiday_data=load_chinese_holidays())
+    await world.send(CLASSIFIED.name, classified("H-legacy"))
+    state = world.store.get("H-legacy")
+    assert state is not None
+    # A state written before calendars were frozen, naming a calendar the policy lost.
+    legacy = dataclasses.replace(
+        state,
+        clocks=tuple(
+            dataclasses.replace(k, calendar="gone", calendar_spec=None)
+            if k.name == "closure"
+            else k
+            for k in state.clocks
+        ),
+    )
+    world.store.put(legacy, partition=2)
+    await world.send(LIFECYCLE.name, lifecycle("H-legacy", LifecycleAction.PAUSED, at=T0 + MIN))
+    [letter] = world.publisher.dead_letters
+    assert letter.reason == "processing_failed"
+    assert "unknown calendar 'gone'" in letter.detail
+    assert letter.original  # the record as it arrived
+    assert world.metric("complaints_escalation_calendar_errors_total", reason="calendar") == 1

@@ -112,11 +112,17 @@ def notification(language: str, folded: int = 1) -> Notification:
         (
             "zh",
             "md",
-            ["投诉已超时", "已超时 1秒", "[确认受理](https://ack/x)", "138****1234", "li.na"],
+            [
+                "投诉【响应时限】已超时",
+                "已超时 1秒",
+                "[确认受理](https://ack/x)",
+                "138****1234",
+                "li.na",
+            ],
         ),
         ("en", "md", ["overdue", "late by 1s", "[Acknowledge](https://ack/x)", "138****1234"]),
-        ("en", "slack", ["<https://ack/x|Acknowledge>", "*Clock*: response"]),
-        ("zh", "txt", ["确认受理：https://ack/x", "时钟：response"]),
+        ("en", "slack", ["<https://ack/x|Acknowledge>", "*Clock*: response deadline"]),
+        ("zh", "txt", ["确认受理：https://ack/x", "时钟：响应时限"]),
         ("en", "html", ['<a href="https://ack/x">', "138****1234"]),
     ],
 )
@@ -152,3 +158,23 @@ def test_html_escapes_the_title() -> None:
         n.escalation.model_copy(update={"title": "<script>x</script>"}), n.route, n.context
     )
     assert "<script>" not in render(evil, format="html")
+
+
+@pytest.mark.parametrize("format", ["md", "slack", "txt", "html"])
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "provisional calendar: no official holidays loaded for 2027"),
+        ("zh", "暂定日历：2027"),
+    ],
+)
+def test_a_deadline_on_a_provisional_calendar_says_so(
+    language: str, expected: str, format: str
+) -> None:
+    n = notification(language)
+    plain = render(n, format=format)  # type: ignore[arg-type]
+    assert "2027" not in plain
+    provisional = Notification(
+        n.escalation.model_copy(update={"provisional_years": (2027,)}), n.route, n.context
+    )
+    assert expected in render(provisional, format=format)  # type: ignore[arg-type]

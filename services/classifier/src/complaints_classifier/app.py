@@ -21,7 +21,7 @@ from complaints_classifier.outbound.customer_store import TableCustomerStore
 from complaints_classifier.outbound.publisher import FaustPublisher
 from complaints_classifier.outbound.window_store import TableWindowStore
 from complaints_classifier.settings import ClassifierSettings
-from complaints_kit.clock import Clock, SystemClock
+from complaints_kit.clock import Clock, service_clock
 from complaints_kit.ops_server import OpsServer
 from complaints_kit.settings import KafkaSettings
 from complaints_kit.streams import RAW, faust_app
@@ -105,7 +105,7 @@ def build_service(
     registry: CollectorRegistry | None = None,
 ) -> ClassifierService:
     """Wire everything; nothing connects until the faust worker starts the app."""
-    clock = clock or SystemClock()
+    clock = clock or service_clock()
     registry = registry or CollectorRegistry()
     metrics = ClassifierMetrics(registry, categories=tuple(c.id for c in rules.categories))
     app = faust_app(settings.app_id, kafka, data_dir=settings.data_dir)
@@ -114,7 +114,7 @@ def build_service(
     # Internal: records keyed by customer id, so one worker owns each customer's history.
     by_customer = app.topic(
         customer_topic_name(settings.app_id),
-        partitions=COMPLAINT_PARTITIONS,
+        partitions=kafka.topic_partitions,
         internal=True,
         retention=7 * 24 * 3600,
         **raw,
@@ -122,7 +122,7 @@ def build_service(
     # Internal: records keyed by fingerprint, so one worker owns each fingerprint's window.
     by_fingerprint = app.topic(
         repartition_topic_name(settings.app_id),
-        partitions=COMPLAINT_PARTITIONS,
+        partitions=kafka.topic_partitions,
         internal=True,
         retention=7 * 24 * 3600,
         **raw,
@@ -132,7 +132,7 @@ def build_service(
     table = app.Table(
         WINDOW_TABLE,
         default=None,
-        partitions=COMPLAINT_PARTITIONS,
+        partitions=kafka.topic_partitions,
         # JSON keys (fingerprint) and values (WindowState dumps), whatever the app defaults.
         schema=faust.Schema(key_serializer="json", value_serializer="json"),
         help="Sliding window and open cluster per fingerprint.",
@@ -140,7 +140,7 @@ def build_service(
     customers = app.Table(
         CUSTOMER_TABLE,
         default=None,
-        partitions=COMPLAINT_PARTITIONS,
+        partitions=kafka.topic_partitions,
         schema=faust.Schema(key_serializer="json", value_serializer="json"),
         help="Each customer's recent complaints: repeats and omni-channel duplicates.",
     )

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from complaints_classifier.domain.content import ContentClassifier
 from complaints_classifier.domain.pipeline import InMemoryPipeline
 from complaints_classifier.domain.rules import RuleSet
 from complaints_schemas.events import (
@@ -39,6 +40,32 @@ def load_labelled(path: Path) -> list[Labelled]:
             items.append(_labelled(json.loads(line)))
         except (ValueError, KeyError) as exc:
             raise ValueError(f"{path}: line {number}: {exc}") from exc
+    return items
+
+
+def load_corpus(corpus: Path, part: str) -> list[Labelled]:
+    """The single complaints of the writers in `part` (train or holdout) of split.yaml, a day
+    apart so none forms a cluster with another: scope is individual or risk by its text."""
+    import yaml
+
+    split = yaml.safe_load((corpus / "split.yaml").read_text(encoding="utf-8"))
+    items: list[Labelled] = []
+    start = datetime(2026, 1, 5, tzinfo=UTC)
+    for writer in split[part]:
+        path = corpus / writer / "singles.jsonl"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+                raw.setdefault("accepted_at", (start + len(items) * timedelta(days=1)).isoformat())
+                raw["customer"] = {
+                    k: v for k, v in raw["customer"].items() if k in ("id", "tier", "annual_spend")
+                }
+                raw["title"] = raw["title"][:200]
+                items.append(_labelled(raw))
+            except (ValueError, KeyError) as exc:
+                raise ValueError(f"{path}: line {number}: {exc}") from exc
     return items
 
 
@@ -97,6 +124,31 @@ class ClassReport:
         total = sum(self.support(label) for label in self.labels)
         return sum(self.correct(label) for label in self.labels) / total if total else 0.0
 
+    def f1(self, label: str) -> float | None:
+        p, r = self.precision(label), self.recall(label)
+        if p is None or r is None:
+            return None
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "accuracy": self.accuracy,
+            "macro_precision": self.macro("precision"),
+            "macro_recall": self.macro("recall"),
+            "macro_f1": self.macro("f1"),
+            "classes": {
+                label: {
+                    "support": self.support(label),
+                    "predicted": self.predicted(label),
+                    "precision": self.precision(label),
+                    "recall": self.recall(label),
+                    "f1": self.f1(label),
+                }
+                for label in self.labels
+            },
+            "confusion": {e: dict(row) for e, row in self.confusion.items()},
+        }
+
     def macro(self, figure: str) -> float:
         """Mean of per-class precision or recall over the classes with expected examples."""
         values = [
@@ -112,9 +164,11 @@ class Evaluation:
     events: list[ComplaintClassified]
 
 
-def evaluate(rules: RuleSet, labelled: list[Labelled]) -> Evaluation:
+def evaluate(
+    rules: RuleSet, labelled: list[Labelled], classifier: ContentClassifier | None = None
+) -> Evaluation:
     """Run the labelled complaints in event-time order through one in-memory pipeline."""
-    pipeline = InMemoryPipeline(rules)
+    pipeline = InMemoryPipeline(rules, classifier)
     reports = {d: ClassReport(d) for d in DIMENSIONS}
     misses: list[tuple[str, str, str, str]] = []
     events = []

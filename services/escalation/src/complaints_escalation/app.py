@@ -6,24 +6,37 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import faust
 from mode import Service
 from prometheus_client import CollectorRegistry
 
+from complaints_escalation.domain.calendar import Calendars
+from complaints_escalation.domain.retention import RetentionPolicy
 from complaints_escalation.inbound.agents import register_agents
 from complaints_escalation.inbound.handlers import Handlers
 from complaints_escalation.inbound.status_http import StatusServer
 from complaints_escalation.metrics import EscalationMetrics, RemainingTime
 from complaints_escalation.outbound.holidays import load_chinese_holidays
+from complaints_escalation.outbound.kpi import KpiMetrics, KpiStore
 from complaints_escalation.outbound.publisher import FaustPublisher
-from complaints_escalation.outbound.state_store import TableStateStore
+from complaints_escalation.outbound.retention import (
+    ConsoleGate,
+    DeletableStore,
+    NoGate,
+    RetainingStore,
+    RetentionMetrics,
+    RetentionSweeper,
+)
+from complaints_escalation.outbound.state_store import StateStore, TableStateStore
 from complaints_escalation.scheduling.due_message import DueBatch, DueMessage
 from complaints_escalation.scheduling.index import DueEntry, DueIndex
 from complaints_escalation.scheduling.timer import Timer
 from complaints_escalation.settings import EscalationSettings
-from complaints_kit.clock import Clock, SystemClock
+from complaints_kit.clock import Clock, service_clock
+from complaints_kit.lag import GroupOffsets
 from complaints_kit.settings import KafkaSettings
 from complaints_kit.streams import RAW, faust_app
 from complaints_schemas.topics import (
@@ -93,7 +106,7 @@ def internal_topics(settings: EscalationSettings) -> list[Topic]:
             retention_ms=24 * 3600 * 1000,
         ),
         Topic(
-            f"{settings.app_id}-{STATE_TABLE}-changelog",
+            state_changelog(settings.app_id),
             COMPLAINT_PARTITIONS,
             key="complaint_id",
             description="Changelog of the complaint state table.",
@@ -103,8 +116,69 @@ def internal_topics(settings: EscalationSettings) -> list[Topic]:
     ]
 
 
+def state_changelog(app_id: str) -> str:
+    """The compacted topic faust keeps the state table in: every complaint's latest state."""
+    return f"{app_id}-{STATE_TABLE}-changelog"
+
+
+def retention(
+    settings: EscalationSettings,
+    kafka: KafkaSettings,
+    table_store: DeletableStore,
+    publisher: FaustPublisher,
+    timer: Timer,
+    clock: Clock,
+    registry: CollectorRegistry,
+) -> tuple[StateStore, RetentionSweeper | None]:
+    """The state store, wrapped to delete closed complaints after ESCALATION_CLOSED_RETENTION
+    (outbound/retention.py); as it is, with no sweeper, when retention is off."""
+    policy = RetentionPolicy(after=settings.closed_retention)
+    metrics = RetentionMetrics(registry)
+    if not policy.enabled:
+        return table_store, None
+    store = RetainingStore(table_store, policy=policy, clock=clock, metrics=metrics)
+    group = settings.retention_after_group
+    gate = (
+        NoGate()
+        if group is None
+        else ConsoleGate(GroupOffsets(kafka, group=group, topics=[LIFECYCLE.name]))
+    )
+
+    async def publish_due(batch: DueBatch, partition: int) -> None:
+        await publisher.due(batch, partition=partition)
+
+    sweeper = RetentionSweeper(
+        store=store,
+        gate=gate,
+        publish_due=publish_due,
+        owned=lambda: timer.index.partitions,
+        clock=clock,
+        policy=policy,
+        interval=settings.retention_sweep_interval,
+    )
+    log.info(
+        "closed complaints retained",
+        extra={
+            "retention_s": policy.after.total_seconds() if policy.after else None,
+            "after_group": group,
+        },
+    )
+    return store, sweeper
+
+
 def due_topic_name(app_id: str) -> str:
     return f"{app_id}-due"
+
+
+def record_coverage(metrics: EscalationMetrics, calendars: Calendars) -> None:
+    """How far official holiday data reaches, for the alert that says when to add a year."""
+    for name, calendar in calendars.by_name.items():
+        until = None if calendar.holiday_data is None else calendar.holiday_data.covered_until
+        if until is None:
+            continue
+        end = datetime.combine(until + timedelta(days=1), datetime.min.time(), calendar.zone)
+        metrics.calendar_covered_until.labels(name).set(end.timestamp())
+        metrics.holiday_last_year.set(until.year)
 
 
 def build_service(
@@ -115,12 +189,12 @@ def build_service(
     registry: CollectorRegistry | None = None,
 ) -> EscalationService:
     """Wire everything; nothing connects until the faust worker starts the app."""
-    clock = clock or SystemClock()
+    clock = clock or service_clock()
     registry = registry or CollectorRegistry()
     metrics = EscalationMetrics(registry)
-    holiday_data = load_chinese_holidays()
-    metrics.holiday_last_year.set(holiday_data.last_year)
+    holiday_data = load_chinese_holidays(settings.holiday_dir)  # invalid: fails, naming the line
     policy = settings.policy(holiday_data=holiday_data)  # invalid: fails here, naming the line
+    record_coverage(metrics, policy.calendars)
     log.info(
         "policy loaded",
         extra={"policy_version": policy.version, "policy_file": str(settings.policy_path())},
@@ -134,7 +208,7 @@ def build_service(
     # Internal, co-partitioned with the inputs: partition p's due records reach p's owner.
     due = app.topic(
         due_topic_name(settings.app_id),
-        partitions=COMPLAINT_PARTITIONS,
+        partitions=kafka.topic_partitions,
         internal=True,
         retention=24 * 3600,
         **raw,
@@ -144,7 +218,7 @@ def build_service(
     table = app.Table(
         STATE_TABLE,
         default=None,
-        partitions=COMPLAINT_PARTITIONS,
+        partitions=kafka.topic_partitions,
         # Values are state_codec bytes (value_type=bytes makes recovery read them raw too);
         # records written as JSON before it are still read.
         value_type=bytes,
@@ -168,9 +242,11 @@ def build_service(
         await publisher.due(batch, partition=entries[0].partition)
 
     timer = Timer(index=DueIndex(), clock=clock, fire=fire)
+    recorded = KpiStore(TableStateStore(table), KpiMetrics(registry))  # KPI metrics per write
+    store, sweeper = retention(settings, kafka, recorded, publisher, timer, clock, registry)
     registry.register(RemainingTime(due_instants=timer.index.due_instants, now=clock.now))
     handlers = Handlers(
-        store=TableStateStore(table),
+        store=store,
         timer=timer,
         publisher=publisher,
         policy=policy,
@@ -201,6 +277,8 @@ def build_service(
         handlers.revoke({tp.partition for tp in revoked if tp.topic == CLASSIFIED.name})
 
     app.task(run_timer)
+    if sweeper is not None:
+        app.task(sweeper.run)
     app.on_partitions_revoked.connect(on_revoked)  # type: ignore[arg-type]
 
     @table.on_recover

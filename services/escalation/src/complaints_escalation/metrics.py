@@ -95,12 +95,25 @@ class EscalationMetrics:
         )
         self.holiday_last_year = Gauge(
             "complaints_escalation_holiday_data_last_year",
-            "Last year the national holiday data covers; later dates are refused.",
+            "Last year official holiday data covers; later years are computed provisionally.",
+            registry=registry,
+        )
+        self.calendar_covered_until = Gauge(
+            "complaints_escalation_calendar_covered_until_timestamp_seconds",
+            "End of the last day official holiday data covers, per calendar that uses it.",
+            ["calendar"],
+            registry=registry,
+        )
+        self.provisional_clocks = Counter(
+            "complaints_escalation_provisional_clocks_total",
+            "Clocks whose deadline was computed on a provisional calendar (no official "
+            "holiday data for that year), by calendar and year.",
+            ["calendar", "year"],
             registry=registry,
         )
         self.calendar_errors = Counter(
             "complaints_escalation_calendar_errors_total",
-            "Deadlines that could not be computed (e.g. a year without holiday data).",
+            "Records dead-lettered because a deadline could not be computed.",
             ["reason"],
             registry=registry,
         )

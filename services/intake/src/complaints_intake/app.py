@@ -19,8 +19,8 @@ from complaints_intake.inbound.kafka.submitted import SubmittedRecordHandler
 from complaints_intake.metrics import IntakeMetrics
 from complaints_intake.outbound.publisher import IntakePublisher
 from complaints_intake.settings import IntakeSettings
-from complaints_kit.clock import Clock, SystemClock
-from complaints_kit.kafka import AsyncProducer, consumer_config, producer_config, provision_topics
+from complaints_kit.clock import Clock, service_clock
+from complaints_kit.kafka import AsyncProducer, consumer_config, prepare_topics, producer_config
 from complaints_kit.settings import KafkaSettings
 from complaints_schemas.topics import ALL_TOPICS, SUBMITTED
 
@@ -77,6 +77,7 @@ class IntakeRuntime:
             dedup=dedup,
             clock=self._clock,
             metrics=self._metrics,
+            window=self._settings.occurred_window(),
         )
         app.state.handlers = handlers
         starting = asyncio.create_task(self._start(handlers), name="intake-start")
@@ -119,11 +120,12 @@ class IntakeRuntime:
         log.info("intake started", extra={"consume_submitted": self._settings.consume_submitted})
 
     async def _provision(self) -> None:
-        """Create missing topics, retrying until the broker answers (readiness waits for it)."""
+        """Create missing topics (or, with KAFKA_TOPICS=verify, check them), retrying until the
+        broker answers and they are laid out as configured (readiness waits for it)."""
         while not self._stop.is_set():
             try:
                 await asyncio.to_thread(
-                    provision_topics, self._kafka, ALL_TOPICS, timeout=PROVISION_TIMEOUT
+                    prepare_topics, self._kafka, ALL_TOPICS, timeout=PROVISION_TIMEOUT
                 )
                 return
             except Exception as exc:
@@ -162,7 +164,7 @@ def create_app(
 ) -> FastAPI:
     """The intake ASGI app; nothing connects until its lifespan starts."""
     registry = registry if registry is not None else CollectorRegistry()
-    clock = clock if clock is not None else SystemClock()
+    clock = clock if clock is not None else service_clock()
     metrics = IntakeMetrics(registry)
     runtime = IntakeRuntime(settings=settings, kafka=kafka, metrics=metrics, clock=clock)
     return create_http_app(

@@ -16,8 +16,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from complaints_intake.domain.channels import DEFAULT_ACTIONS, Channel, Channels
+from complaints_schemas.events import OPERATOR_ACTIONS, LifecycleAction
 from complaints_schemas.events import Channel as ChannelName
-from complaints_schemas.events import LifecycleAction
 
 
 class ChannelsFileError(ValueError):
@@ -63,8 +63,11 @@ def load_channels(path: Path) -> Channels:
         ]
         raise ChannelsFileError("\n".join(problems)) from exc
     for name, entry in parsed.channels.items():
-        if entry.actions and LifecycleAction.POLICY_REAPPLIED in entry.actions:
-            raise ChannelsFileError(f"{path}: channels.{name}: policy_reapplied is an operator's")
+        operator = sorted(a.value for a in set(entry.actions or ()) & OPERATOR_ACTIONS)
+        if operator:
+            raise ChannelsFileError(
+                f"{path}: channels.{name}: {', '.join(operator)} is an operator's action"
+            )
     return Channels(
         {
             name.value: Channel(

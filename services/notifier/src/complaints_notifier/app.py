@@ -12,7 +12,7 @@ from datetime import timedelta
 from confluent_kafka import Consumer
 from prometheus_client import CollectorRegistry
 
-from complaints_kit.clock import Clock, SystemClock
+from complaints_kit.clock import Clock, service_clock
 from complaints_kit.kafka import AsyncProducer, client_config, consumer_config, producer_config
 from complaints_kit.ops_server import OpsServer
 from complaints_kit.settings import KafkaSettings
@@ -78,7 +78,7 @@ def build_service(
     rng: random.Random | None = None,
 ) -> NotifierService:
     """Wire the service; clients are created here (not at import) and connect when run."""
-    clock = clock or SystemClock()
+    clock = clock or service_clock()
     registry = registry if registry is not None else CollectorRegistry()
     rng = rng or random.Random()
     timeout = settings.request_timeout.total_seconds()

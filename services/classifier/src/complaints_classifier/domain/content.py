@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -37,6 +38,11 @@ class ContentDecision(BaseModel):
     fingerprint: str
     key_phrase: str
     reasons: tuple[Reason, ...]
+    model_version: str | None = None
+    confidence: float | None = None
+    needs_triage: bool = False
+    # The complaint's strongest features (id, weight 1-255): what similarity compares.
+    signature: tuple[tuple[int, int], ...] = ()
 
 
 def raise_one_level(severity: Severity) -> Severity:
@@ -81,11 +87,57 @@ def _compile(rule: str, phrases: PhraseSet) -> _Compiled:
     )
 
 
-class ContentClassifier:
-    """A rule set compiled once; `classify` is a pure function of the complaint."""
+class Judgement(Protocol):
+    @property
+    def category(self) -> str: ...
 
-    def __init__(self, rules: RuleSet) -> None:
+    @property
+    def severity(self) -> Severity: ...
+
+    @property
+    def risk(self) -> bool: ...
+
+    @property
+    def needs_triage(self) -> bool: ...
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def reasons(self) -> tuple[Reason, ...]: ...
+
+    @property
+    def at_stake(self) -> bool: ...
+
+    @property
+    def confidence(self) -> float: ...
+
+
+class Judge(Protocol):
+    """The learned model with its thresholds (complaints_classifier.model.judge)."""
+
+    @property
+    def version(self) -> str: ...
+
+    def judge(self, text: str) -> Judgement: ...
+
+    def signature(self, text: str) -> tuple[tuple[int, int], ...]: ...
+
+    def text(self, complaint: ComplaintAccepted) -> str: ...
+
+    @property
+    def similarity_threshold(self) -> float: ...
+
+
+class ContentClassifier:
+    """A rule set compiled once, and the model if any; `classify` is a pure function of the
+    complaint."""
+
+    def __init__(self, rules: RuleSet, judge: Judge | None = None) -> None:
         self.rules = rules
+        self.judge = judge
+        # Average similarity at which a complaint joins a group about the same problem.
+        self.similarity_threshold = judge.similarity_threshold if judge else 0.1
         self._problems = [
             (category, problem.key, _compile(f"category.{category.id}.{problem.key}", problem))
             for category in rules.categories
@@ -102,6 +154,8 @@ class ContentClassifier:
         )
 
     def classify(self, complaint: ComplaintAccepted) -> ContentDecision:
+        if self.judge is not None:
+            return self._judged(complaint, self.judge)
         text = normalise(f"{complaint.title}\n{complaint.description}")
         reasons: list[Reason] = []
         category_id, key, category_reason = self._category(text, complaint)
@@ -139,6 +193,93 @@ class ContentClassifier:
             ),
             key_phrase=key,
             reasons=tuple(reasons),
+        )
+
+    def _judged(self, complaint: ComplaintAccepted, judge: Judge) -> ContentDecision:
+        """The model decides category, severity and risk; the raises apply as with rules."""
+        model_text = judge.text(complaint)
+        j = judge.judge(model_text)
+        known = {c.id for c in self.rules.categories}
+        chosen = j.category if j.category in known else self.rules.fallback_category
+        severity = j.severity
+        hinted: list[Reason] = []
+        hint = complaint.hint
+        if hint is not None:
+            source = hint.source or complaint.channel.value
+            if hint.category in known and hint.category != chosen and j.needs_triage:
+                hinted.append(
+                    Reason(
+                        decision="category",
+                        rule="hint.category",
+                        detail=f"{source} says {hint.category}; the model is unsure ({chosen})",
+                    )
+                )
+                chosen = hint.category
+            if hint.severity is not None and _LEVELS.index(hint.severity) > _LEVELS.index(severity):
+                hinted.append(
+                    Reason(
+                        decision="severity",
+                        rule="hint.severity",
+                        detail=f"{source} says {hint.severity}: raised from {severity}",
+                    )
+                )
+                severity = hint.severity
+        category = self.rules.category(chosen)
+        reasons = [
+            *j.reasons,
+            *hinted,
+            Reason(
+                decision="department",
+                rule=f"department.{category.id}",
+                detail=f"department {category.department} owns category {category.id}",
+            ),
+        ]
+        why: list[tuple[str, str]] = []
+        customer_why = self._raise_reason(complaint.customer)
+        if customer_why is not None:
+            if self.rules.severity.raise_for.red_when_at_stake and j.at_stake:
+                reasons.append(
+                    Reason(
+                        decision="severity",
+                        rule="severity.raise_for.at_stake",
+                        detail=f"{customer_why} with money, safety or a deadline at stake "
+                        f"raises {severity} -> red",
+                    )
+                )
+                severity = Severity.RED
+            else:
+                why.append(("severity.raise_for", customer_why))
+        score, terms = self.emotion(normalise(f"{complaint.title}\n{complaint.description}"))
+        emotion = self.rules.severity.emotion
+        if emotion is not None and score >= emotion.threshold:
+            listed = ", ".join(repr(t) for t in terms)
+            why.append(
+                (
+                    "severity.emotion",
+                    f"negative-emotion score {score} >= {emotion.threshold} ({listed})",
+                )
+            )
+        raised = apply_raises(
+            severity, why=why, already=0, max_levels=self.rules.severity.raise_for.max_levels
+        )
+        reasons.extend(raised.reasons)
+        return ContentDecision(
+            complaint=complaint,
+            category=category.id,
+            department=category.department,
+            severity=raised.severity,
+            content_severity=j.severity,
+            raised_levels=raised.levels,
+            emotion_score=score,
+            risk_rule=f"model.{j.version}.risk" if j.risk else None,
+            risk_phrase=None,
+            fingerprint=fingerprint(category=category.id, product_id=None, region=None, key=""),
+            key_phrase="",
+            reasons=tuple(reasons),
+            model_version=j.version,
+            confidence=round(j.confidence, 3),
+            needs_triage=j.needs_triage,
+            signature=judge.signature(model_text),
         )
 
     def _category(self, text: str, complaint: ComplaintAccepted) -> tuple[str, str, Reason]:
@@ -234,6 +375,6 @@ class ContentClassifier:
             return f"customer tier {customer.tier}"
         spend = customer.annual_spend
         limit = rule.annual_spend_above
-        if limit is not None and spend is not None and spend > limit:
-            return f"annual spend above {limit:g}"
+        if limit is not None and spend is not None and spend >= limit:
+            return f"annual spend of {limit:g} or more"
         return None

@@ -43,6 +43,9 @@ def decide(
         duplicate_of=content.duplicate_of,
         reasons=(*content.reasons, window_reason(window, rule=rule, member=member), *risks),
         complaint=content.complaint,
+        model_version=content.model_version,
+        confidence=content.confidence,
+        needs_triage=content.needs_triage,
     )
 
 

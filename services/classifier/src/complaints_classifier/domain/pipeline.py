@@ -31,6 +31,7 @@ def window_stage(
     *,
     rules: RuleSet,
     classified_at: datetime,
+    similarity: float = 0.1,
 ) -> tuple[ComplaintClassified, WindowOutcome]:
     """Stage 3 (owner of the fingerprint): window, cluster, surge and the scope decision."""
     outcome = add_to_window(
@@ -41,6 +42,9 @@ def window_stage(
         rule=rules.scope.common,
         surge=rules.scope.surge,
         count=content.duplicate_of is None,
+        signature=content.signature,
+        customer=content.complaint.customer.id,
+        similarity=similarity,
     )
     event = decide(
         content,
@@ -55,9 +59,9 @@ def window_stage(
 class InMemoryPipeline:
     """Classifies a stream in arrival order with the state in dicts, like the faust tables."""
 
-    def __init__(self, rules: RuleSet) -> None:
+    def __init__(self, rules: RuleSet, classifier: ContentClassifier | None = None) -> None:
         self.rules = rules
-        self.classifier = ContentClassifier(rules)
+        self.classifier = classifier or ContentClassifier(rules)
         self.customers: dict[str, CustomerState] = {}
         self.windows: dict[str, WindowState] = {}
         self.writes = 0
@@ -78,6 +82,7 @@ class InMemoryPipeline:
             self.windows.get(content.fingerprint),
             rules=self.rules,
             classified_at=classified_at or complaint.accepted_at,
+            similarity=self.classifier.similarity_threshold,
         )
         if outcome.changed:
             self.windows[content.fingerprint] = outcome.state

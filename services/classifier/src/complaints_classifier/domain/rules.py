@@ -100,7 +100,11 @@ class SeverityRaise(_Rules):
     """Raise the severity one level (green -> yellow -> red) for these customers."""
 
     tiers: tuple[CustomerTier, ...] = (CustomerTier.VIP,)
+    # A customer spending this much a year (or more) is treated like one of `tiers`.
     annual_spend_above: Annotated[float, Field(ge=0)] | None = None
+    # The labelling policy's default: a VIP complaint with money, safety or a deadline at
+    # stake is red (a model signal); any other goes up one level. False: always one level.
+    red_when_at_stake: bool = True
     # All raises together (customer, repeat, emotion) lift a complaint at most this many levels.
     max_levels: Annotated[int, Field(ge=0, le=2)] = 1
 
@@ -173,10 +177,22 @@ class CorrelationRules(_Rules):
     duplicate_within: Duration | None = timedelta(hours=24)
 
 
+class ModelRef(_Rules):
+    """The learned model: its file (relative to the rules file) and the confidence floors
+    below which a complaint needs a person (needs_triage)."""
+
+    file: str
+    category_floor: Annotated[float, Field(ge=0, le=1)] = 0.4
+    severity_floor: Annotated[float, Field(ge=0, le=1)] = 0.45
+
+
 class RuleSet(_Rules):
     """Everything the classifier decides by; categories are tried in file order."""
 
     version: int = 1
+    # With a model, it decides category, severity and risk; the phrases below then serve
+    # the fingerprint's key and the emotion raise, and the model's own signals the overrides.
+    model: ModelRef | None = None
     categories: tuple[Category, ...] = Field(min_length=1)
     fallback_category: RuleId = "other"
     severity: SeverityRules = SeverityRules()

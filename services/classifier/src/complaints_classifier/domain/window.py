@@ -9,8 +9,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from complaints_classifier.domain.fingerprint import cluster_id as make_cluster_id
 from complaints_classifier.domain.rules import CommonRule, SurgeRule
+from complaints_classifier.domain.similarity import Signature, best_group
 
 _BUCKET = timedelta(hours=1)
+
+
+# Entries kept per key in similarity mode: the most recent ones within the window.
+MAX_ENTRIES = 400
 
 
 class WindowEntry(BaseModel):
@@ -18,6 +23,10 @@ class WindowEntry(BaseModel):
 
     complaint_id: str
     at: AwareDatetime
+    # Similarity mode (a model's signature): who complained, about what, and in which group.
+    customer: str | None = None
+    signature: tuple[tuple[int, int], ...] = ()
+    group: str | None = None
 
 
 class HourCount(BaseModel):
@@ -75,6 +84,9 @@ def add_to_window(
     rule: CommonRule,
     surge: SurgeRule | None = None,
     count: bool = True,
+    signature: Signature = (),
+    customer: str | None = None,
+    similarity: float = 0.1,
 ) -> WindowOutcome:
     """Add one complaint at its event time; drop entries a window older than the newest one.
 
@@ -84,6 +96,19 @@ def add_to_window(
     `count=False` (a duplicate of a complaint already counted) the complaint only reads.
     """
     before = state or WindowState()
+    if signature:
+        return _add_similar(
+            before,
+            fingerprint=fingerprint,
+            complaint_id=complaint_id,
+            at=at,
+            rule=rule,
+            surge=surge,
+            count=count,
+            signature=signature,
+            customer=customer,
+            similarity=similarity,
+        )
     newest = max([at, *(e.at for e in before.entries)])
     start = newest - rule.window
     kept = tuple(e for e in before.entries if e.at > start)
@@ -108,6 +133,62 @@ def add_to_window(
         cluster_id=cluster,
         cluster_size=size if cluster else None,
         opened=opened,
+        changed=after != before,
+        surge=_surge(len(kept), history, rule=rule, surge=surge) if surge else None,
+        not_counted=not count,
+    )
+
+
+def _add_similar(
+    before: WindowState,
+    *,
+    fingerprint: str,
+    complaint_id: str,
+    at: datetime,
+    rule: CommonRule,
+    surge: SurgeRule | None,
+    count: bool,
+    signature: Signature,
+    customer: str | None,
+    similarity: float,
+) -> WindowOutcome:
+    """Similarity mode: the complaint joins the group of complaints about the same problem;
+    a group with `threshold` distinct customers is a cluster (its id from the group's first)."""
+    newest = max([at, *(e.at for e in before.entries)])
+    start = newest - rule.window
+    kept = tuple(e for e in before.entries if e.at > start)
+    expired = [e for e in before.entries if e.at <= start]
+    history = _history(before.history, expired, newest=newest, surge=surge)
+    mine = next((e for e in kept if e.complaint_id == complaint_id), None)
+    late = mine is None and at <= start
+    if mine is not None:
+        group = mine.group or complaint_id
+    else:
+        found, _ = best_group(
+            signature,
+            ((e.group or e.complaint_id, e.signature) for e in kept if e.signature),
+            threshold=similarity,
+        )
+        group = found or complaint_id
+    members_before = [e for e in kept if (e.group or e.complaint_id) == group]
+    if count and mine is None and not late:
+        entry = WindowEntry(
+            complaint_id=complaint_id, at=at, customer=customer, signature=signature, group=group
+        )
+        kept = tuple(sorted((*kept, entry), key=_order))[-MAX_ENTRIES:]
+    members = [e for e in kept if (e.group or e.complaint_id) == group]
+    customers_before = len({e.customer or e.complaint_id for e in members_before})
+    customers = len({e.customer or e.complaint_id for e in members})
+    clustered = customers >= rule.threshold and not late
+    after = WindowState(entries=kept, history=history)
+    return WindowOutcome(
+        state=after,
+        count=len(members),
+        duplicate=mine is not None,
+        late=late,
+        cluster_id=make_cluster_id(fingerprint=fingerprint, opened_by=group) if clustered else None,
+        cluster_size=len(members) if clustered else None,
+        opened=clustered and customers_before < rule.threshold,
         changed=after != before,
         surge=_surge(len(kept), history, rule=rule, surge=surge) if surge else None,
         not_counted=not count,

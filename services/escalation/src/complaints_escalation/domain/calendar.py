@@ -2,13 +2,14 @@
 
 Pure arithmetic on aware instants. Elapsed time is added in UTC; working time is walked
 in the calendar's zone, one local day at a time (so DST days have their true length).
-Holiday data is passed in (see outbound/holidays.py); a date outside the years it covers
-raises HolidayDataMissing rather than silently treating a holiday as a workday.
+Holiday data comes in layers (see outbound/holidays.py): a year no source covers is
+answered from a provisional layer, marked as such, never refused: a calendar gap must not
+leave a complaint without clocks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
@@ -23,26 +24,87 @@ class CalendarError(ValueError):
     """A calendar that cannot answer (bad definition, unknown name, no working time)."""
 
 
-class HolidayDataMissing(CalendarError):
-    """The holiday data does not cover the year asked about."""
+@dataclass(frozen=True, slots=True)
+class HolidaySource:
+    """Where a year's holidays come from: an operator's file, a package, or a provisional guess."""
 
-    def __init__(self, *, calendar: str, day: date, covered: tuple[int, int]) -> None:
-        super().__init__(
-            f"calendar {calendar!r}: holiday data covers {covered[0]}-{covered[1]}, "
-            f"not {day.isoformat()}"
-        )
-        self.year = day.year
-        self.covered = covered
+    name: str
+    citation: str = ""
+    provisional: bool = False
 
 
 @dataclass(frozen=True, slots=True)
-class HolidayData:
-    """Official holidays and make-up workdays (调休) with the years they cover."""
+class HolidayYear:
+    """One year's official days off and make-up workdays (调休), and their source."""
 
+    year: int
     holidays: frozenset[date]
     workdays: frozenset[date]
-    first_year: int
-    last_year: int
+    source: HolidaySource
+
+
+@dataclass(frozen=True, slots=True)
+class HolidayFile:
+    """An operator's holiday file: one year of one region, and dates it lists outside it."""
+
+    path: str
+    region: str
+    year: HolidayYear
+    spill: Mapping[date, bool] = field(default_factory=dict)  # True: day off
+
+
+def weekends_only(year: int) -> HolidayYear:
+    """The last resort for a year nothing covers: no holidays at all, provisional."""
+    return HolidayYear(
+        year=year,
+        holidays=frozenset(),
+        workdays=frozenset(),
+        source=HolidaySource("weekends only (no holiday data)", provisional=True),
+    )
+
+
+@dataclass(frozen=True, slots=True, eq=False)  # compared and hashed by identity
+class HolidayData:
+    """A region's holidays by year; `provisional` answers for the years `years` lacks.
+
+    `spill` holds dates an operator's file lists outside its own year (a New Year break that
+    starts on 30 December); they win over whatever the neighbouring year says.
+    """
+
+    region: str
+    years: Mapping[int, HolidayYear]
+    provisional: Callable[[int], HolidayYear] = weekends_only
+    spill: Mapping[date, bool] = field(default_factory=dict)  # True: day off
+    _guessed: dict[int, HolidayYear] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def year(self, year: int) -> HolidayYear:
+        found = self.years.get(year)
+        if found is not None:
+            return found
+        guessed = self._guessed.get(year)
+        if guessed is None:
+            guessed = self._guessed[year] = self.provisional(year)
+        return guessed
+
+    def day_off(self, day: date) -> bool | None:
+        """True on a holiday, False on a make-up workday, None when the weekday decides."""
+        spilled = self.spill.get(day)
+        if spilled is not None:
+            return spilled
+        data = self.year(day.year)
+        if day in data.workdays:
+            return False
+        if day in data.holidays:
+            return True
+        return None
+
+    @property
+    def covered_until(self) -> date | None:
+        """The last day of the last year a non-provisional source covers."""
+        years = [y for y, d in self.years.items() if not d.source.provisional]
+        return date(max(years), 12, 31) if years else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +115,11 @@ class WorkingCalendar:
     zone: tzinfo = UTC
     hours: tuple[tuple[time, time], ...] = ()
     weekdays: frozenset[int] = ALL_DAYS
-    holidays: frozenset[date] = frozenset()
+    holidays: frozenset[date] = frozenset()  # the organisation's own: they win
     workdays: frozenset[date] = frozenset()
-    covered: tuple[int, int] | None = None
+    holiday_data: HolidayData | None = None
+    # What the calendar was built from; frozen into a clock so a policy edit cannot move it.
+    spec: CalendarSpec | None = None
     _always: bool = field(init=False, repr=False, compare=False)
     # Working periods per local day, computed once (the calendar is immutable).
     _days: dict[date, tuple[tuple[datetime, datetime], ...]] = field(
@@ -73,7 +137,7 @@ class WorkingCalendar:
         if not self.weekdays and not self.workdays:
             raise CalendarError(f"calendar {self.name!r} has no working days")
         always = not self.hours and self.weekdays == ALL_DAYS and not self.holidays
-        object.__setattr__(self, "_always", always and self.covered is None)
+        object.__setattr__(self, "_always", always and self.holiday_data is None)
 
     @property
     def is_24x7(self) -> bool:
@@ -81,13 +145,24 @@ class WorkingCalendar:
 
     def is_working_day(self, day: date) -> bool:
         """Make-up workdays work, holidays rest, otherwise the weekday decides."""
-        if self.covered is not None and not self.covered[0] <= day.year <= self.covered[1]:
-            raise HolidayDataMissing(calendar=self.name, day=day, covered=self.covered)
         if day in self.workdays:
             return True
         if day in self.holidays:
             return False
+        if self.holiday_data is not None:
+            off = self.holiday_data.day_off(day)
+            if off is not None:
+                return not off
         return day.weekday() in self.weekdays
+
+    def sources(self, start: datetime, end: datetime) -> tuple[tuple[int, HolidaySource], ...]:
+        """The holiday source of each local year from `start` to `end` (none without data)."""
+        if self.holiday_data is None:
+            return ()
+        first = start.astimezone(self.zone).year
+        # A deadline at midnight ends the day before: its year is that day's.
+        last = max(first, (end - timedelta(microseconds=1)).astimezone(self.zone).year)
+        return tuple((y, self.holiday_data.year(y).source) for y in range(first, last + 1))
 
     def periods(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
         """The working periods of a local day as UTC instants (none on a rest day)."""
@@ -186,31 +261,36 @@ def build_calendar(spec: CalendarSpec, *, holiday_data: HolidayData | None) -> W
         zone: tzinfo = ZoneInfo(spec.zone)
     except (KeyError, ValueError) as exc:
         raise CalendarError(f"calendar {spec.name!r}: unknown time zone {spec.zone!r}") from exc
-    holidays, workdays, covered = frozenset[date](), frozenset[date](), None
-    if spec.national_holidays:
-        if holiday_data is None:
-            raise CalendarError(f"calendar {spec.name!r} needs national holiday data")
-        holidays, workdays = holiday_data.holidays, holiday_data.workdays
-        covered = (holiday_data.first_year, holiday_data.last_year)
+    if spec.national_holidays and holiday_data is None:
+        raise CalendarError(f"calendar {spec.name!r} needs national holiday data")
     return WorkingCalendar(
         name=spec.name,
         zone=zone,
         hours=spec.hours,
         weekdays=spec.weekdays,
-        holidays=(holidays - spec.extra_workdays) | spec.extra_holidays,
-        workdays=(workdays - spec.extra_holidays) | spec.extra_workdays,
-        covered=covered,
+        holidays=spec.extra_holidays - spec.extra_workdays,
+        workdays=spec.extra_workdays,
+        holiday_data=holiday_data if spec.national_holidays else None,
+        spec=spec,
     )
 
 
 @dataclass(frozen=True, slots=True)
 class Calendars:
-    """Calendars by name, and which calendar each department uses instead of a clock's own."""
+    """Calendars by name, which calendar each department uses, and the holiday data.
+
+    `build` turns a spec frozen into a clock back into a calendar, whatever the policy now
+    calls its calendars: an edit or a rename moves no open deadline by itself.
+    """
 
     by_name: Mapping[str, WorkingCalendar] = field(
         default_factory=lambda: {CALENDAR_24X7.name: CALENDAR_24X7}
     )
     by_department: Mapping[str, str] = field(default_factory=dict)
+    holiday_data: HolidayData | None = None
+    _built: dict[CalendarSpec, WorkingCalendar] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def get(self, name: str) -> WorkingCalendar:
         try:
@@ -223,3 +303,15 @@ class Calendars:
         if name == CALENDAR_24X7.name:
             return CALENDAR_24X7
         return self.get(self.by_department.get(department, name))
+
+    def build(self, spec: CalendarSpec) -> WorkingCalendar:
+        """The calendar of a frozen spec, on today's holiday data (cached per spec)."""
+        found = self._built.get(spec)
+        if found is None:
+            current = self.by_name.get(spec.name)
+            if current is not None and current.spec == spec:
+                found = current
+            else:
+                found = build_calendar(spec, holiday_data=self.holiday_data)
+            self._built[spec] = found
+        return found

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from complaints_escalation.domain.calendar import WorkingCalendar
 from complaints_escalation.domain.policy import ClockSpec
-from complaints_escalation.domain.state import SlaClock
+from complaints_escalation.domain.state import HolidaySources, SlaClock
 
 
 def advance(
@@ -28,6 +28,16 @@ def measure(
     return calendar.business_between(start, end)
 
 
+def holiday_sources(
+    calendar: WorkingCalendar, start: datetime, deadline: datetime
+) -> HolidaySources:
+    """Which source decided the holidays of each year between `start` and the deadline."""
+    return tuple(
+        (year, source.name, source.provisional)
+        for year, source in calendar.sources(start, deadline)
+    )
+
+
 def start_clock(
     spec: ClockSpec, calendar: WorkingCalendar, *, at: datetime, cycle: int = 0
 ) -> SlaClock:
@@ -43,6 +53,8 @@ def start_clock(
         deadline=deadline,
         run_since=at,
         cycle=cycle,
+        calendar_spec=calendar.spec,
+        holiday_sources=holiday_sources(calendar, at, deadline),
         warn_at=_warnings(
             spec, calendar, budget=budget, used=timedelta(0), run_since=at, deadline=deadline
         )
@@ -102,11 +114,13 @@ def resume_clock(clock: SlaClock, calendar: WorkingCalendar, *, at: datetime) ->
     if pauses and pauses[-1][1] is None:
         pauses = (*pauses[:-1], (pauses[-1][0], at))
     remaining = max(timedelta(0), clock.budget - clock.used)
+    deadline = advance(clock.spec, calendar, at, remaining)
     resumed = replace(
         clock,
         run_since=at,
         pauses=pauses,
-        deadline=advance(clock.spec, calendar, at, remaining),
+        deadline=deadline,
+        holiday_sources=holiday_sources(calendar, clock.started_at, deadline),
     )
     return replace(resumed, warn_at=warning_instants(resumed, calendar))
 
@@ -143,16 +157,21 @@ def recompute(
         used += measure(clock.spec, old_calendar, clock.run_since, max(now, clock.run_since))
     budget = spec.target.budget(clock.started_at, calendar)
     run_since = now if clock.run_since is not None else None
+    deadline = (
+        advance(spec, calendar, now, max(timedelta(0), budget - used))
+        if run_since is not None
+        else clock.deadline
+    )
     moved = replace(
         clock,
         spec=spec,
         calendar=calendar.name,
+        calendar_spec=calendar.spec,
         budget=budget,
         used=used,
         run_since=run_since,
-        deadline=advance(spec, calendar, now, max(timedelta(0), budget - used))
-        if run_since is not None
-        else clock.deadline,
+        deadline=deadline,
+        holiday_sources=holiday_sources(calendar, clock.started_at, deadline),
     )
     return replace(moved, warn_at=warning_instants(moved, calendar))
 

@@ -49,7 +49,13 @@ def ledger(state: ComplaintState, *, now: datetime, calendars: Calendars) -> dic
         "warnings": [s for s in steps if s["kind"] == "warning"],
         "escalations": [s for s in steps if s["kind"] == "breach"],
         "acknowledgements": [
-            {"action": f.action.value, "at": f.occurred_at.isoformat(), "event_id": f.event_id}
+            {
+                "action": f.action.value,
+                "at": f.occurred_at.isoformat(),
+                "event_id": f.event_id,
+                "actor": f.actor,
+                "note": f.note,
+            }
             for f in state.history
             if f.action in _ACKS
         ],
@@ -58,9 +64,12 @@ def ledger(state: ComplaintState, *, now: datetime, calendars: Calendars) -> dic
                 "action": f.action.value,
                 "at": f.occurred_at.isoformat(),
                 "to_department": f.to_department,
+                "actor": f.actor,
+                "note": f.note,
             }
             for f in state.history
         ],
+        "provisional_calendar": any(k.provisional_years for k in state.clocks),
         "transfers": state.transfers,
         "reclassifications": state.reclassifications,
     }
@@ -74,7 +83,11 @@ def _clock(k: SlaClock, *, now: datetime, calendars: Calendars) -> dict[str, Any
     outside = timedelta(0)
     if not k.spec.target.elapsed and k.calendar != CALENDAR_24X7.name:
         try:
-            cal = calendars.get(k.calendar)
+            cal = (
+                calendars.get(k.calendar)
+                if k.calendar_spec is None
+                else calendars.build(k.calendar_spec)
+            )
             outside = ran_s - sum((cal.business_between(a, b) for a, b in ran), timedelta(0))
         except CalendarError:
             outside = timedelta(0)
@@ -90,12 +103,19 @@ def _clock(k: SlaClock, *, now: datetime, calendars: Calendars) -> dict[str, Any
         "deadline": k.deadline.isoformat(),
         "remaining_s": None if k.stopped_at else round((k.deadline - now).total_seconds(), 3),
         "stopped_at": None if k.stopped_at is None else k.stopped_at.isoformat(),
+        "acknowledged_at": None if k.acknowledged_at is None else k.acknowledged_at.isoformat(),
         "ran": [[a.isoformat(), b.isoformat()] for a, b in ran],
         "ran_s": ran_s.total_seconds(),
         "paused": [[a.isoformat(), None if b is None else b.isoformat()] for a, b in k.pauses],
         "paused_s": paused_s.total_seconds(),
         "outside_working_hours_s": outside.total_seconds(),
         "warnings_at": [None if w is None else w.isoformat() for w in k.warn_at],
+        # Which source decided each year's holidays; provisional: no official schedule.
+        "holidays": [
+            {"year": year, "source": source, "provisional": provisional}
+            for year, source, provisional in k.holiday_sources
+        ],
+        "provisional": bool(k.provisional_years),
         "chain": [
             {"level": lv.level, "after_s": lv.after.total_seconds(), "targets": list(lv.targets)}
             for lv in k.spec.chain.levels

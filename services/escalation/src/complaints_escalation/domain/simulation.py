@@ -17,6 +17,7 @@ from complaints_escalation.domain.transitions import (
     on_classified,
     on_lifecycle,
     record_fired,
+    unknown_expired,
 )
 from complaints_schemas.events import ComplaintClassified, ComplaintLifecycleEvent
 
@@ -40,6 +41,14 @@ class Simulation:
     errors: int = 0
     events: int = 0
     fired: int = 0
+
+    def provisional(self) -> tuple[int, int, frozenset[int]]:
+        """Complaints and clocks whose deadlines ran on a provisional calendar, and the years."""
+        clocks = [k for s in self.states.values() for k in s.clocks if k.provisional_years]
+        complaints = sum(
+            1 for s in self.states.values() if any(k.provisional_years for k in s.clocks)
+        )
+        return complaints, len(clocks), frozenset(y for k in clocks for y in k.provisional_years)
 
     def run(self, history: Iterable[HistoryEvent], *, until: datetime | None = None) -> Breakdown:
         """Apply events in time order, firing due steps in between; evaluate at `until`."""
@@ -75,11 +84,14 @@ class Simulation:
         heap, limit = self.heap, now.timestamp()
         while heap and heap[0][0] <= limit:
             _, complaint_id, token = heapq.heappop(heap)
-            state = self.states[complaint_id]
-            if state.version != token:
+            state = self.states.get(complaint_id)
+            if state is None or state.version != token:
                 continue  # superseded by a later schedule
             due_at = next_due(state)  # exact (the heap key is a rounded float)
             if due_at is None:
+                continue
+            if unknown_expired(state, token=token, now=due_at):
+                del self.states[complaint_id]  # refused as unknown_complaint, as the service does
                 continue
             steps = due_steps(state, token=token, now=due_at)
             if not steps:

@@ -28,6 +28,7 @@ from complaints_escalation.domain.state import (
     SlaClock,
     Status,
     Step,
+    inhibited,
 )
 from complaints_schemas.events import (
     ComplaintClassified,
@@ -59,6 +60,7 @@ class Outcome(StrEnum):
     RESUMED = "resumed"
     TRANSFERRED = "transferred"
     POLICY_REAPPLIED = "policy_reapplied"
+    CALENDAR_RECOMPUTED = "calendar_recomputed"
     NO_EFFECT = "no_effect"
 
 
@@ -122,6 +124,7 @@ def on_classified(
         clocks=clocks,
         early_events=(),
         policy_version=policy.version,
+        expires_at=None,
     )
     # Lifecycle steps that overtook the classifier apply now, in the order they happened.
     for fact in sorted(before.early_events, key=lambda f: f.occurred_at):
@@ -134,8 +137,10 @@ def on_lifecycle(
     event: ComplaintLifecycleEvent,
     *,
     policy: EscalationPolicy = FOUNDATION_POLICY,
+    now: datetime | None = None,
 ) -> Transition:
-    """Apply a lifecycle step; before the classification it is kept and applied later."""
+    """Apply a lifecycle step; before the classification it is kept and applied later, for
+    the policy's grace window from `now` (default: when it happened), then refused."""
     before = state or ComplaintState(complaint_id=event.complaint_id)
     if event.event_id in before.seen_event_ids:
         return Transition(before, Outcome.DUPLICATE, changed=False)
@@ -144,13 +149,22 @@ def on_lifecycle(
         action=event.action,
         occurred_at=event.occurred_at.astimezone(UTC),  # one tzinfo: fast comparisons
         to_department=event.to_department,
+        actor=event.actor,
+        note=event.note,
         severity=event.severity,
         scope=event.scope,
         category=event.category,
+        clock=event.clock,
     )
     seen = (*before.seen_event_ids, fact.event_id)[-MAX_SEEN_EVENT_IDS:]
     if before.status is Status.AWAITING_CLASSIFICATION:
-        after = replace(before, early_events=(*before.early_events, fact), seen_event_ids=seen)
+        expires = before.expires_at or (now or fact.occurred_at) + policy.unknown_complaint_grace
+        after = replace(
+            before,
+            early_events=(*before.early_events, fact),
+            seen_event_ids=seen,
+            expires_at=expires,
+        )
         return Transition(_bumped(before, after), Outcome.STORED_EARLY, changed=True)
     # Even a step without effect changes the state: its id is remembered for deduplication.
     after, outcome = _apply(before, fact, policy, seen_event_ids=seen, version=before.version + 1)
@@ -169,15 +183,27 @@ def due_steps(state: ComplaintState, *, token: int, now: datetime) -> list[tuple
     """The steps `on_due` would fire, with their clocks, in time order (no events built)."""
     if state.version != token or state.status is Status.CLOSED:
         return []
+    fired = frozenset(state.fired)
     return sorted(
         (
             (step, clock)
             for clock in state.clocks
-            if clock.running
-            for step in clock.steps()
-            if step.due_at <= now and step.key not in state.fired
+            if clock.alerting and not inhibited(clock, state.clocks)
+            for step in clock.steps(until=now, fired=fired)
+            if step.due_at <= now and step.key not in fired
         ),
         key=lambda pair: (pair[0].due_at, pair[0].kind is EscalationKind.BREACH, pair[0].level),
+    )
+
+
+def unknown_expired(state: ComplaintState, *, token: int, now: datetime) -> bool:
+    """Lifecycle steps for a complaint never classified within the grace window: to be
+    dead-lettered as unknown_complaint and the state dropped (no ghost stays behind)."""
+    return (
+        state.status is Status.AWAITING_CLASSIFICATION
+        and state.version == token
+        and state.expires_at is not None
+        and state.expires_at <= now
     )
 
 
@@ -201,10 +227,14 @@ def next_due(state: ComplaintState) -> datetime | None:
     """The instant of the earliest step not yet fired, or None when nothing is pending."""
     if state.status is Status.CLOSED:
         return None
+    if state.status is Status.AWAITING_CLASSIFICATION:
+        return state.expires_at
     pending = [
         at
         for clock in state.clocks
-        if clock.running and (at := clock.next_pending(state.fired)) is not None
+        if clock.alerting
+        and not inhibited(clock, state.clocks)
+        and (at := clock.next_pending(state.fired)) is not None
     ]
     return min(pending, default=None)
 
@@ -265,6 +295,15 @@ def _apply(
         after = _recomputed(state, c, at=at, policy=policy)
         changes.update(clocks=after.clocks, policy_version=after.policy_version)
         outcome = Outcome.POLICY_REAPPLIED
+    elif action is LifecycleAction.CALENDAR_RECOMPUTED:
+        # Same policy, same calendars as frozen: only the holiday data is newer.
+        changes["clocks"] = tuple(
+            recompute(k, k.spec, cal, old_calendar=cal, now=at)
+            if (cal := _clock_calendar(policy, k)).holiday_data is not None
+            else k
+            for k in state.clocks
+        )
+        outcome = Outcome.CALENDAR_RECOMPUTED
     elif action is LifecycleAction.REOPENED and state.status is Status.OPEN:
         pass
     else:
@@ -294,6 +333,8 @@ def _clocks_after(
         new = k
         if action in spec.stop:
             new = stop_clock(k, _clock_calendar(policy, k), at=at)
+        elif acknowledges(fact, k):
+            new = replace(k, acknowledged_at=at)
         elif action in spec.restart and (
             k.stopped_at is not None or action is LifecycleAction.REOPENED
         ):
@@ -311,6 +352,16 @@ def _clocks_after(
                 clocks.append(start_clock(spec, _calendar(policy, spec, c.department), at=at))
                 touched = True
     return tuple(clocks), touched
+
+
+def acknowledges(fact: LifecycleFact, clock: SlaClock) -> bool:
+    """An acknowledgement naming this clock (from its alert's link) silences its chain."""
+    return (
+        fact.action is LifecycleAction.ACKNOWLEDGED
+        and fact.clock == clock.name
+        and clock.stopped_at is None
+        and clock.acknowledged_at is None
+    )
 
 
 def _reclassified(
@@ -382,9 +433,11 @@ def _calendar(policy: EscalationPolicy, spec: ClockSpec, department: str) -> Wor
 
 
 def _clock_calendar(policy: EscalationPolicy, clock: SlaClock) -> WorkingCalendar:
-    """The calendar a running clock was started on (by name)."""
+    """The calendar a clock was started on, as it was then (states from before: by name)."""
     if clock.spec.target.elapsed or clock.calendar == CALENDAR_24X7.name:
         return CALENDAR_24X7
+    if clock.calendar_spec is not None:
+        return policy.calendars.build(clock.calendar_spec)
     return policy.calendars.get(clock.calendar)
 
 
@@ -393,16 +446,23 @@ def _bumped(before: ComplaintState, after: ComplaintState) -> ComplaintState:
     return after if after == before else replace(after, version=before.version + 1)
 
 
+def size_passed(thresholds: tuple[int, ...], size: int | None) -> int:
+    """The highest update threshold a cluster of `size` has reached (0: none): each one gives
+    the cluster's alert a new id, so owners get an update instead of a dropped duplicate."""
+    return max((n for n in thresholds if size is not None and size >= n), default=0)
+
+
 def _escalated(
     state: ComplaintState, clock: SlaClock, step: Step, now: datetime
 ) -> ComplaintEscalated:
     c = state.classification
     assert c is not None  # an open complaint is classified
     per_cluster = clock.spec.per_cluster and c.cluster_id is not None
+    passed = size_passed(clock.spec.update_at, c.cluster_size) if per_cluster else 0
     return ComplaintEscalated(
         escalation_id=escalation_id(
             complaint_id=c.cluster_id if per_cluster and c.cluster_id else state.complaint_id,
-            clock=step.clock_id,
+            clock=step.clock_id if not passed else f"{step.clock_id}@{passed}",
             kind=step.kind.value,
             level=step.level,
             repeat=step.repeat,
@@ -422,4 +482,5 @@ def _escalated(
         targets=step.targets,
         cluster_size=c.cluster_size if per_cluster else None,
         customer_contact=c.customer_contact,
+        provisional_years=clock.provisional_years,
     )

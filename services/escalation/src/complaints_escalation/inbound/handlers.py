@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TypeVar
 
-from complaints_escalation.domain.calendar import CalendarError, HolidayDataMissing
+from complaints_escalation.domain.calendar import CalendarError
 from complaints_escalation.domain.clock_view import clocks_updated
 from complaints_escalation.domain.policy import EscalationPolicy
 from complaints_escalation.domain.state import ComplaintState, Status
@@ -20,6 +20,7 @@ from complaints_escalation.domain.transitions import (
     on_due,
     on_lifecycle,
     record_fired,
+    unknown_expired,
 )
 from complaints_escalation.metrics import EscalationMetrics, OpenComplaints
 from complaints_escalation.outbound.publisher import Publisher
@@ -35,8 +36,10 @@ from complaints_schemas.events import (
     ComplaintClassified,
     ComplaintClocksUpdated,
     ComplaintLifecycleEvent,
+    ComplaintRejected,
     Event,
 )
+from complaints_schemas.topics import LIFECYCLE
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +75,13 @@ class Handlers:
         event = await self._decode(ComplaintClassified, value, headers, origin)
         if event is None:
             return
+        before = self.store.get(event.complaint_id)
         try:
-            result = on_classified(self.store.get(event.complaint_id), event, policy=self.policy)
+            result = on_classified(before, event, policy=self.policy)
         except CalendarError as exc:
-            self._calendar_error(exc, event.complaint_id)
+            await self._calendar_error(exc, event.complaint_id, value, origin)
             return
+        self._count_provisional(before, result.state)
         self._settle(result, origin.partition, source="classified")
         await self._publish_clocks(result)
 
@@ -85,11 +90,13 @@ class Handlers:
         event = await self._decode(ComplaintLifecycleEvent, value, headers, origin)
         if event is None:
             return
+        before = self.store.get(event.complaint_id)
         try:
-            result = on_lifecycle(self.store.get(event.complaint_id), event, policy=self.policy)
+            result = on_lifecycle(before, event, policy=self.policy, now=self.clock.now())
         except CalendarError as exc:
-            self._calendar_error(exc, event.complaint_id)
+            await self._calendar_error(exc, event.complaint_id, value, origin)
             return
+        self._count_provisional(before, result.state)
         self._settle(result, origin.partition, source="lifecycle")
         await self._publish_clocks(result)
 
@@ -108,6 +115,9 @@ class Handlers:
             state = self.store.get(message.complaint_id)
             if state is None:
                 self.metrics.due_dropped.labels("unknown").inc()
+                continue
+            if unknown_expired(state, token=message.token, now=now):
+                await self._refuse_unknown(state, now=now, partition=origin.partition)
                 continue
             escalations = on_due(state, token=message.token, now=now)
             if not escalations:
@@ -149,8 +159,12 @@ class Handlers:
             return
         try:
             view = clocks_updated(state, now=self.clock.now(), calendars=self.policy.calendars)
-        except CalendarError as exc:
-            self._calendar_error(exc, state.complaint_id)
+        except CalendarError as exc:  # the view only: the state and its clocks stand
+            self.metrics.calendar_errors.labels("clock_view").inc()
+            log.error(
+                "clock view not computable",
+                extra={"complaint_id": state.complaint_id, "error": str(exc)},
+            )
             return
         await self.clock_views(view)
 
@@ -182,6 +196,56 @@ class Handlers:
         self.store.put(after, partition=partition)
         self._reschedule(after, partition)
         return after
+
+    async def _refuse_unknown(
+        self, state: ComplaintState, *, now: datetime, partition: int
+    ) -> None:
+        """Dead-letter the steps of a complaint never accepted (unknown_complaint), then drop
+        its state; a failed publish keeps the state and tries again."""
+        grace = self.policy.unknown_complaint_grace
+        try:
+            for fact in state.early_events:
+                event = ComplaintLifecycleEvent(
+                    event_id=fact.event_id,
+                    complaint_id=state.complaint_id,
+                    action=fact.action,
+                    occurred_at=fact.occurred_at,
+                    actor=fact.actor,
+                    note=fact.note,
+                    to_department=fact.to_department,
+                    clock=fact.clock,
+                )
+                rejected = ComplaintRejected(
+                    reason="unknown_complaint",
+                    detail=f"no complaint {state.complaint_id} was classified within {grace} "
+                    f"of this {fact.action.value} step",
+                    original=event.model_dump_json().encode(),
+                    source="kafka",
+                    source_topic=LIFECYCLE.name,
+                    rejected_at=now,
+                )
+                await self.publisher.rejected(
+                    rejected, id=f"unknown:{state.complaint_id}:{fact.event_id}"
+                )
+                self.metrics.rejected.labels("unknown_complaint").inc()
+        except Exception:
+            log.exception("dead-lettering an unknown complaint failed; will retry")
+            self.timer.schedule(
+                complaint_id=state.complaint_id,
+                partition=partition,
+                due_at=self.clock.now() + RETRY_DELAY,
+                token=state.version,
+            )
+            return
+        log.warning(
+            "lifecycle steps for an unknown complaint dead-lettered",
+            extra={"complaint_id": state.complaint_id, "n": len(state.early_events)},
+        )
+        self.store.delete(state.complaint_id)
+        self.timer.schedule(
+            complaint_id=state.complaint_id, partition=partition, due_at=None, token=state.version
+        )
+        self.metrics.pending_timers.set(len(self.timer.index))
 
     def rebuild(self, partitions: set[int]) -> None:
         """Rebuild the due index and open-complaint counts for these partitions from the
@@ -218,14 +282,30 @@ class Handlers:
         self.open.keep_only(self.timer.index.partitions)
         self.timer.wake()
 
-    def _calendar_error(self, exc: CalendarError, complaint_id: str) -> None:
-        """A deadline we cannot compute is loud: an error log and a metric, never a guess."""
-        reason = "holiday_data_missing" if isinstance(exc, HolidayDataMissing) else "calendar"
-        self.metrics.calendar_errors.labels(reason).inc()
+    async def _calendar_error(
+        self, exc: CalendarError, complaint_id: str, value: bytes | None, origin: Origin
+    ) -> None:
+        """A deadline that cannot be computed (a calendar with no working time, a legacy state
+        naming a calendar the policy no longer has): dead-lettered with the reason, never a
+        guess and never only a log line."""
+        self.metrics.calendar_errors.labels("calendar").inc()
         log.error(
-            "deadline not computable; complaint not scheduled",
-            extra={"complaint_id": complaint_id, "reason": reason, "error": str(exc)},
+            "deadline not computable; record dead-lettered",
+            extra={"complaint_id": complaint_id, "error": str(exc)},
         )
+        await self._reject(DecodeError("processing_failed", f"calendar: {exc}"), value, origin)
+
+    def _count_provisional(self, before: ComplaintState | None, after: ComplaintState) -> None:
+        """Count each clock (re)computed on a provisional calendar, by calendar and year."""
+        old = (
+            {(k.name, k.cycle, k.deadline, k.holiday_sources) for k in before.clocks}
+            if before
+            else set()
+        )
+        for k in after.clocks:
+            if k.provisional_years and (k.name, k.cycle, k.deadline, k.holiday_sources) not in old:
+                for year in k.provisional_years:
+                    self.metrics.provisional_clocks.labels(k.calendar, str(year)).inc()
 
     def _settle(self, result: Transition, partition: int, *, source: str) -> None:
         self.metrics.transitions.labels(source, result.outcome.value).inc()

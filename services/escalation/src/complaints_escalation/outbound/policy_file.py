@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import date, time, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import yaml
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
 from complaints_escalation.domain.calendar import (
     CALENDAR_24X7,
@@ -34,9 +32,9 @@ from complaints_escalation.domain.policy import (
     Unit,
     WarningRule,
 )
+from complaints_escalation.outbound.yaml_lines import ConfigError, Node, Reader
 from complaints_schemas.events import CustomerTier, LifecycleAction, Scope, Severity
 
-T = TypeVar("T")
 DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 _AMOUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z_ ]+?)\s*$")
 _UNITS: dict[str, tuple[Unit, float]] = {
@@ -55,72 +53,33 @@ _SPAN = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 _DURATION = TypeAdapter(timedelta)
 
 
-class PolicyError(ValueError):
+class PolicyError(ConfigError):
     """An invalid policy file; the message starts with `file:line:`."""
-
-
-class _Node(dict[str, Any]):
-    line = 0
-
-
-class _Loader(yaml.SafeLoader):
-    """Keeps the line of every mapping so errors can point at it."""
-
-
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _Node:
-    mapping = _Node({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
-    mapping.line = node.start_mark.line + 1
-    return mapping
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def load_policy(path: Path, *, holiday_data: HolidayData | None) -> EscalationPolicy:
     """The policy in `path`, validated; raises PolicyError naming the file and line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PolicyError(f"{path}: cannot read the policy file: {exc}") from exc
-    try:
-        data = yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{path}: not valid YAML: {exc}") from exc
-    return _Reader(path).policy(data, holiday_data)
+    reader = _Reader(path)
+    return reader.policy(reader.load(), holiday_data)
 
 
-class _Reader:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def fail(self, node: Any, message: str) -> PolicyError:
-        line = getattr(node, "line", 0)
-        return PolicyError(f"{self.path}:{line}: {message}")
-
-    def mapping(self, node: Any, where: str, parent: Any = None) -> _Node:
-        if not isinstance(node, dict):
-            raise self.fail(parent if node is None else node, f"{where} must be a mapping")
-        return node if isinstance(node, _Node) else _Node(node)
-
-    def check_keys(self, node: _Node, where: str, allowed: set[str]) -> None:
-        unknown = sorted(set(node) - allowed)
-        if unknown:
-            raise self.fail(
-                node, f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {sorted(allowed)}"
-            )
-
-    def guard(self, node: Any, where: str, build: Callable[[], T]) -> T:
-        try:
-            return build()
-        except PolicyError:
-            raise
-        except (ValueError, TypeError, KeyError, ValidationError) as exc:
-            raise self.fail(node, f"{where}: {exc}") from exc
+class _Reader(Reader):
+    error = PolicyError
+    what = "policy file"
 
     def policy(self, data: Any, holiday_data: HolidayData | None) -> EscalationPolicy:
         root = self.mapping(data, "the file")
         self.check_keys(
-            root, "top level", {"version", "calendars", "departments", "owners", "policies"}
+            root,
+            "top level",
+            {
+                "version",
+                "calendars",
+                "departments",
+                "owners",
+                "policies",
+                "unknown_complaint_grace",
+            },
         )
         if "version" not in root:
             raise self.fail(root, "version is required (it is recorded on every complaint)")
@@ -136,14 +95,22 @@ class _Reader:
         names = [r.name for r in rules]
         if len(set(names)) != len(names):
             raise self.fail(root, "policy names must be unique")
+        grace = self.guard(
+            root,
+            "unknown_complaint_grace",
+            lambda: _duration(root.get("unknown_complaint_grace", "15 minutes")),
+        )
+        if grace <= timedelta(0):
+            raise self.fail(root, "unknown_complaint_grace must be positive")
         return EscalationPolicy(
             rules=rules,
             version=str(root["version"]),
             calendars=calendars,
             owners=owners,
+            unknown_complaint_grace=grace,
         )
 
-    def calendars(self, root: _Node, holiday_data: HolidayData | None) -> Calendars:
+    def calendars(self, root: Node, holiday_data: HolidayData | None) -> Calendars:
         by_name: dict[str, WorkingCalendar] = {CALENDAR_24X7.name: CALENDAR_24X7}
         for name, raw in self.mapping(root.get("calendars", {}), "calendars", root).items():
             node = self.mapping(raw, f"calendar {name}", root)
@@ -187,13 +154,13 @@ class _Reader:
             if cal not in by_name:
                 raise self.fail(node, f"department {dept}: unknown calendar {cal!r}")
             by_department[str(dept)] = cal
-        return Calendars(by_name=by_name, by_department=by_department)
+        return Calendars(by_name=by_name, by_department=by_department, holiday_data=holiday_data)
 
     def rule(self, raw: Any, index: int, calendars: Calendars) -> PolicyRule:
         node = self.mapping(raw, f"policy #{index + 1}")
         self.check_keys(node, f"policy #{index + 1}", {"name", "match", "clocks"})
         name = str(node.get("name") or f"policy-{index + 1}")
-        m = self.mapping(node.get("match", {}) or _Node(), f"policy {name}: match", node)
+        m = self.mapping(node.get("match", {}) or Node(), f"policy {name}: match", node)
         self.check_keys(
             m, f"policy {name}: match", {"severity", "scope", "category", "department", "tier"}
         )
@@ -214,7 +181,7 @@ class _Reader:
         clocks = tuple(self.clock(c, name, calendars, node) for c in clocks_raw)
         return PolicyRule(name=name, match=match, clocks=clocks)
 
-    def clock(self, raw: Any, policy: str, calendars: Calendars, parent: _Node) -> ClockRule:
+    def clock(self, raw: Any, policy: str, calendars: Calendars, parent: Node) -> ClockRule:
         node = self.mapping(raw, f"policy {policy}: clock", parent)
         where = f"policy {policy}, clock {node.get('name', '?')}"
         self.check_keys(
@@ -233,6 +200,9 @@ class _Reader:
                 "warnings",
                 "chain",
                 "per_cluster",
+                "inhibited_by",
+                "inhibits",
+                "update_at",
             },
         )
         if "name" not in node:
@@ -252,7 +222,7 @@ class _Reader:
         calendar = str(node.get("calendar", CALENDAR_24X7.name))
         if calendar not in calendars.by_name:
             raise self.fail(node, f"{where}: unknown calendar {calendar!r}")
-        chain_node = self.mapping(node.get("chain", {}) or _Node(), f"{where}: chain", node)
+        chain_node = self.mapping(node.get("chain", {}) or Node(), f"{where}: chain", node)
         spec = self.guard(
             node,
             where,
@@ -266,6 +236,9 @@ class _Reader:
                 resume=_actions(node.get("resume", [LifecycleAction.RESUMED.value])),
                 restart=_actions(node.get("restart")),
                 per_cluster=bool(node.get("per_cluster", False)),
+                inhibited_by=frozenset(str(n) for n in _list(node.get("inhibited_by"))),
+                inhibits=frozenset(str(n) for n in _list(node.get("inhibits"))),
+                update_at=tuple(sorted({int(n) for n in _list(node.get("update_at"))})),
                 warnings=tuple(self.warning(w, where, node) for w in _list(node.get("warnings"))),
                 chain=self.chain(chain_node, where),
             ),
@@ -276,7 +249,7 @@ class _Reader:
             raise self.fail(node, f"{where}: business hours and working days need a calendar")
         return ClockRule(spec=spec, target_by_severity=by_severity)
 
-    def warning(self, raw: Any, where: str, parent: _Node) -> WarningRule:
+    def warning(self, raw: Any, where: str, parent: Node) -> WarningRule:
         node = self.mapping(raw, f"{where}: warning", parent)
         self.check_keys(node, f"{where}: warning", {"percent", "lead"})
         return self.guard(
@@ -288,7 +261,7 @@ class _Reader:
             ),
         )
 
-    def chain(self, node: _Node, where: str) -> Chain:
+    def chain(self, node: Node, where: str) -> Chain:
         self.check_keys(node, f"{where}: chain", {"levels", "repeat_every", "max_repeats"})
         levels_raw = node.get("levels") or [{"after": 0}]
         levels = []
@@ -312,9 +285,18 @@ class _Reader:
             lambda: Chain(
                 levels=tuple(levels),
                 repeat_every=_duration(node["repeat_every"]) if "repeat_every" in node else None,
-                max_repeats=int(node.get("max_repeats", 0)),
+                max_repeats=_max_repeats(node.get("max_repeats")),
             ),
         )
+
+
+def _max_repeats(value: Any) -> int | None:
+    """Absent, `none` or null: repeat until someone acts on the complaint."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "null")):
+        return None
+    if isinstance(value, bool):
+        raise ValueError("max_repeats must be a whole number or none")
+    return int(value)
 
 
 def _list(value: Any) -> list[Any]:

@@ -13,13 +13,20 @@ from __future__ import annotations
 import json
 import sys
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
-from complaints_escalation.domain.policy import ClockSpec
-from complaints_escalation.domain.state import ComplaintState, Status, spec_from, spec_json
+from complaints_escalation.domain.state import (
+    ComplaintState,
+    Status,
+    calendar_from,
+    calendar_json,
+    spec_from,
+    spec_json,
+)
 from complaints_escalation.domain.transitions import next_due
 
 FORMAT = "s1"  # header version; the dictionary version travels with it
@@ -28,9 +35,8 @@ _CURRENT_ZDICT = "z1"
 # Loading a 32 KB dictionary costs more than compressing a state: prime once, copy per use.
 _DEFLATE = zlib.compressobj(6, zdict=_ZDICT[_CURRENT_ZDICT])
 _INFLATE = {version: zlib.decompressobj(zdict=data) for version, data in _ZDICT.items()}
-_SPEC_CACHE_SIZE = 4096
-_SPEC_TEXT: dict[int, tuple[ClockSpec, str]] = {}
-_SPEC_PARSED: dict[str, ClockSpec] = {}
+_CACHE_SIZE = 4096
+F = TypeVar("F")
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -64,9 +70,11 @@ def encode(state: ComplaintState, *, partition: int) -> bytes:
 
 
 def body_json(state: ComplaintState) -> str:
-    """The state as compact JSON, each clock's frozen spec embedded as (cached) JSON text."""
+    """The state as compact JSON, each clock's frozen specs embedded as (cached) JSON text."""
     return json.dumps(
-        state.to_json(spec_encoder=_spec_text), separators=(",", ":"), ensure_ascii=False
+        state.to_json(spec_encoder=_SPECS.text, calendar_encoder=_CALENDARS.text),
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
 
 
@@ -125,36 +133,50 @@ def decode(raw: bytes) -> tuple[int, ComplaintState]:
             raise UnreadableState(f"unknown state format {fmt!r}")
         inflate = _INFLATE[zdict].copy()
         body = inflate.decompress(raw[end + 1 :]) + inflate.flush()
-        return int(partition), ComplaintState.from_json(json.loads(body), spec_decoder=_spec)
+        return int(partition), ComplaintState.from_json(
+            json.loads(body), spec_decoder=_SPECS.parse, calendar_decoder=_CALENDARS.parse
+        )
     except (ValueError, KeyError, TypeError, zlib.error) as exc:
         raise UnreadableState(f"unreadable state: {exc}") from exc
 
 
-def _spec_text(spec: ClockSpec) -> str:
-    """A frozen spec as JSON text, embedded as a string: parsed once per distinct text."""
-    # By identity: decoded states share the cached spec objects, and hashing a nested
-    # frozen dataclass costs more than the lookup saves. The entry keeps the spec alive,
-    # so its id cannot be reused while cached.
-    cached = _SPEC_TEXT.get(id(spec))
-    if cached is not None and cached[0] is spec:
-        return cached[1]
-    text = json.dumps(spec_json(spec), separators=(",", ":"), ensure_ascii=False)
-    _remember(_SPEC_TEXT, id(spec), (spec, text))
-    return text
+class _EmbeddedText(Generic[F]):
+    """A frozen value (clock spec, calendar spec) embedded as JSON text, parsed once per
+    distinct text. Looked up by identity: decoded states share the cached objects, and
+    hashing a nested frozen dataclass costs more than the lookup saves. An entry keeps its
+    object alive, so its id cannot be reused while cached."""
+
+    def __init__(
+        self, to_json: Callable[[F], dict[str, Any]], from_json: Callable[[dict[str, Any]], F]
+    ) -> None:
+        self._to_json, self._from_json = to_json, from_json
+        self._text: dict[int, tuple[F, str]] = {}
+        self._parsed: dict[str, F] = {}
+
+    def text(self, value: F) -> str:
+        cached = self._text.get(id(value))
+        if cached is not None and cached[0] is value:
+            return cached[1]
+        text = json.dumps(self._to_json(value), separators=(",", ":"), ensure_ascii=False)
+        _remember(self._text, id(value), (value, text))
+        return text
+
+    def parse(self, value: str | dict[str, Any]) -> F:
+        if isinstance(value, dict):  # written before values were embedded as text
+            return self._from_json(value)
+        found = self._parsed.get(value)
+        if found is None:
+            found = self._from_json(json.loads(value))
+            _remember(self._parsed, value, found)
+        return found
 
 
-def _spec(value: str | dict[str, Any]) -> ClockSpec:
-    if isinstance(value, dict):  # written before specs were embedded as text
-        return spec_from(value)
-    spec = _SPEC_PARSED.get(value)
-    if spec is None:
-        spec = spec_from(json.loads(value))
-        _remember(_SPEC_PARSED, value, spec)
-    return spec
+_SPECS = _EmbeddedText(spec_json, spec_from)
+_CALENDARS = _EmbeddedText(calendar_json, calendar_from)
 
 
 def _remember(cache: dict[K, V], key: K, value: V) -> None:
-    if len(cache) >= _SPEC_CACHE_SIZE:  # policies have a few hundred distinct specs at most
+    if len(cache) >= _CACHE_SIZE:  # policies have a few hundred distinct specs at most
         cache.clear()
     cache[key] = value
 

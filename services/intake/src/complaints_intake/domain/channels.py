@@ -6,10 +6,10 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field
 
-from complaints_schemas.events import LifecycleAction
+from complaints_schemas.events import OPERATOR_ACTIONS, LifecycleAction
 
 # Steps a channel may report unless its entry says otherwise; never an operator's action.
-DEFAULT_ACTIONS = frozenset(LifecycleAction) - {LifecycleAction.POLICY_REAPPLIED}
+DEFAULT_ACTIONS = frozenset(LifecycleAction) - OPERATOR_ACTIONS
 
 
 def hash_key(key: str) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator
 
 from complaints_schemas.events import (
+    OPERATOR_ACTIONS,
     Identifier,
     LifecycleAction,
     LongText,
@@ -57,8 +58,11 @@ class LifecycleRequest(BaseModel):
     @field_validator("action")
     @classmethod
     def _channel_action(cls, action: LifecycleAction) -> LifecycleAction:
-        if action is LifecycleAction.POLICY_REAPPLIED:
-            raise ValueError("policy_reapplied is an operator action (complaints reapply-policy)")
+        if action in OPERATOR_ACTIONS:
+            raise ValueError(
+                f"{action.value} is an operator action "
+                "(complaints reapply-policy, complaints recompute-calendars)"
+            )
         return action
 
 

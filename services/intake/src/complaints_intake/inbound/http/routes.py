@@ -12,6 +12,7 @@ from fastapi import APIRouter, Body, Depends, Path, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
+from complaints_intake.domain.bounds import Unacceptable
 from complaints_intake.domain.channels import Channel
 from complaints_intake.domain.problems import problem, validation_problem
 from complaints_intake.inbound.handlers import Acceptance, IntakeHandlers
@@ -23,7 +24,12 @@ from complaints_intake.inbound.http.models import (
     LifecycleRequest,
     LifecycleResponse,
 )
-from complaints_intake.inbound.http.problems import NotReady, ProblemError, rejection_reason
+from complaints_intake.inbound.http.problems import (
+    NotReady,
+    ProblemError,
+    rejection_reason,
+    unacceptable_problem,
+)
 from complaints_intake.settings import IntakeSettings
 from complaints_kit.clock import Clock
 from complaints_schemas.events import ComplaintLifecycleEvent, ComplaintSubmitted
@@ -155,6 +161,9 @@ async def _accept_item(
         return BatchItemResult(index=index, status=403, problem=refusal)
     try:
         result: Acceptance = await handlers.accept(complaint, source="http")
+    except Unacceptable as exc:
+        handlers.count_http_rejection("invalid_event")
+        return BatchItemResult(index=index, status=422, problem=unacceptable_problem(exc))
     except ValidationError as exc:
         body = validation_problem(exc.errors())
         handlers.count_http_rejection("invalid_event")
