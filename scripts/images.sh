@@ -40,7 +40,7 @@ base() {
   rt=$(runtime)
   if [ -n "${PYTHON_BASE:-}" ]; then echo "$PYTHON_BASE"; return; fi
   # shellcheck disable=SC2046
-  if $rt $(podman_global) image exists "$LOCAL_BASE" 2>/dev/null; then echo "$LOCAL_BASE"; return; fi
+  if $rt $(podman_global) image inspect "$LOCAL_BASE" >/dev/null 2>&1; then echo "$LOCAL_BASE"; return; fi
   # shellcheck disable=SC2046
   if timeout 60 $rt $(podman_global) pull -q "$pinned_base" >/dev/null 2>&1; then
     echo "$pinned_base"; return

@@ -3,6 +3,7 @@ Kubernetes 1.33 schemas with kubeconform (installed by scripts/k8s-tools.sh)."""
 
 from __future__ import annotations
 
+import functools
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ def tools() -> None:
     subprocess.run([str(ROOT / "scripts" / "k8s-tools.sh")], check=True, capture_output=True)
 
 
+@functools.cache
 def build(overlay: str) -> str:
     return subprocess.run(
         [str(BIN / "kustomize"), "build", str(ROOT / "deploy" / "k8s" / overlay)],

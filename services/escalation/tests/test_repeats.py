@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from complaints_escalation.domain.clock_view import clocks_updated
 from complaints_escalation.domain.policy import Chain, Level
 from complaints_escalation.domain.state import ComplaintState
 from complaints_escalation.domain.transitions import (
@@ -130,3 +131,14 @@ def test_a_week_of_repeats_stays_fast_and_lists_no_fired_step() -> None:
 def test_max_repeats_must_be_a_number_or_none(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="max_repeats"):
         policy_with(tmp_path, "yes")
+
+
+def test_the_clock_view_of_an_uncapped_repeat_names_its_next_step() -> None:
+    """The console's clock view asks for the next step of a chain that never ends."""
+    state = on_classified(None, classified("U-1", scope=Scope.RISK), policy=SEEDS).state
+    risk = state.clock("risk")
+    assert risk is not None
+    assert risk.spec.chain.max_repeats is None
+    view = clocks_updated(state, now=risk.started_at, calendars=SEEDS.calendars)
+    [shown] = [c for c in view.clocks if c.name == "risk"]
+    assert shown.next_step_at is not None

@@ -30,13 +30,22 @@ Failed = Callable[[bytes | None, Origin, Exception], Awaitable[None]]
 
 
 def faust_app(
-    app_id: str, kafka: KafkaSettings, *, data_dir: Path, store: str = "memory://"
+    app_id: str,
+    kafka: KafkaSettings,
+    *,
+    data_dir: Path,
+    store: str = "memory://",
+    group_instance_id: str | None = None,
 ) -> faust.App:
     """A faust App on our conventions: raw bytes in and out (we decode CloudEvents
     ourselves), co-partitioned topics, a 10 s session so a dead worker's partitions move
     quickly, and no faust web server (each service serves its own ops endpoints). Topics
     follow the cluster layout of the settings; with KAFKA_TOPICS=verify faust creates none
-    (the provisioning Job did) and runs without its leader-election topic (unused here)."""
+    (the provisioning Job did) and runs without its leader-election topic (unused here).
+
+    `group_instance_id` (static membership, KIP-345): a worker restarted under the same id
+    within the session timeout gets its partitions back without a rebalance, instead of
+    waiting for the broker to expire its old member first."""
     data_dir.mkdir(parents=True, exist_ok=True)
     declare = kafka.topics == "create"
     return faust.App(
@@ -56,6 +65,7 @@ def faust_app(
         key_serializer="raw",
         value_serializer="raw",
         stream_publish_on_commit=False,
+        consumer_group_instance_id=group_instance_id,
     )
 
 

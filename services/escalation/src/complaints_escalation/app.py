@@ -136,7 +136,15 @@ def retention(
     metrics = RetentionMetrics(registry)
     if not policy.enabled:
         return table_store, None
-    store = RetainingStore(table_store, policy=policy, clock=clock, metrics=metrics)
+    due = due_topic_name(settings.app_id)
+
+    def purging_now() -> bool:
+        event = faust.current_event()
+        return event is not None and event.message.topic == due
+
+    store = RetainingStore(
+        table_store, policy=policy, clock=clock, metrics=metrics, purging_now=purging_now
+    )
     group = settings.retention_after_group
     gate = (
         NoGate()
@@ -201,7 +209,13 @@ def build_service(
     )
     # The store is set on the app: a table's own `store="rocksdb://"` is a falsy URL to
     # faust, which then silently falls back to the app's.
-    app = faust_app(settings.app_id, kafka, data_dir=settings.data_dir, store=settings.state_store)
+    app = faust_app(
+        settings.app_id,
+        kafka,
+        data_dir=settings.data_dir,
+        store=settings.state_store,
+        group_instance_id=settings.group_instance_id or None,
+    )
     raw = RAW
     classified = app.topic(CLASSIFIED.name, **raw)
     lifecycle = app.topic(LIFECYCLE.name, **raw)

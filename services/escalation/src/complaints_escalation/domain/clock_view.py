@@ -134,8 +134,12 @@ def _next_step(k: SlaClock, fired: tuple[str, ...]) -> tuple[datetime | None, st
     """This clock's earliest step not yet fired, while it runs."""
     if not k.running:
         return None, None
+    pending = k.next_pending(fired)
+    if pending is None:
+        return None, None
     best = None
-    for step in k.steps():
+    # Up to the next pending instant: an uncapped repeat has no last step to list.
+    for step in k.steps(until=pending, fired=fired):
         if step.key in fired:
             continue
         if best is None or step.due_at < best.due_at:

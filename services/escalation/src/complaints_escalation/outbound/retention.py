@@ -68,8 +68,12 @@ class RetainingStore:
         policy: RetentionPolicy,
         clock: Clock,
         metrics: RetentionMetrics,
+        purging_now: Callable[[], bool] = lambda: True,
     ) -> None:
         self._inner = inner
+        # True while a purge request (a due record) is being handled: a lifecycle event for
+        # an approved complaint reads it as it is (a reopen keeps it).
+        self._purging_now = purging_now
         self._policy = policy
         self._clock = clock
         self._metrics = metrics
@@ -80,7 +84,7 @@ class RetainingStore:
 
     def get(self, complaint_id: str) -> ComplaintState | None:
         state = self._inner.get(complaint_id)
-        if complaint_id in self._approved:
+        if complaint_id in self._approved and self._purging_now():
             self._approved.discard(complaint_id)
             if state is not None and expired(state, now=self._clock.now(), policy=self._policy):
                 self._inner.delete(complaint_id)
