@@ -103,11 +103,12 @@ def test_owner_acknowledges_a_red_complaint_and_the_next_escalation_is_not_sent(
     # Its first breach alert arrives and shows in the timeline with its delivery.
     row.locator("[data-testid=open-complaint]").click()
     page.wait_for_url(f"**/complaints/{complaint_id}")
+    # (The first alert may be another clock's than response: a surge of alike complaints
+    # in the session makes this one a risk, and the risk clock alerts instead.)
     page.locator("li[data-kind=breach]").first.wait_for(timeout=30_000)
     page.locator("li[data-kind=breach] ul.deliveries li.delivered").first.wait_for(timeout=30_000)
     assert "138****1234" in page.content()
     assert "13812341234" not in page.content()
-    shoot(page, "complaint-breached")
 
     # Acknowledge with a note: the step is in the timeline at once, then confirmed.
     page.fill("[data-testid=note]", "已电话联系客户 13812341234，退款处理中")
@@ -123,6 +124,10 @@ def test_owner_acknowledges_a_red_complaint_and_the_next_escalation_is_not_sent(
     )
     page.locator("[data-testid=clock-response] [data-testid=no-next-step]").wait_for(timeout=20_000)
     assert page.locator("[data-testid=status]").inner_text().strip().lower() == "acknowledged"
+    time.sleep(1)  # anything already on its way has arrived
+    page.reload()
+    alerts_at_ack = page.locator("li[data-kind=breach]").count()
+    sent_at_ack = len(deliveries(stack, complaint_id))
     acked_after = time.monotonic() - posted
     assert acked_after < RED_SLA_SECONDS + LEVEL_INTERVAL_SECONDS - 3, (
         f"acknowledged {acked_after:.0f}s after posting: too late to show the second level held"
@@ -132,8 +137,8 @@ def test_owner_acknowledges_a_red_complaint_and_the_next_escalation_is_not_sent(
     level_two_due = RED_SLA_SECONDS + LEVEL_INTERVAL_SECONDS
     time.sleep(max(0.0, posted + level_two_due + 4 - time.monotonic()))
     page.reload()
-    assert page.locator("li[data-kind=breach]").count() == 1
-    assert len(deliveries(stack, complaint_id)) == 1
+    assert page.locator("li[data-kind=breach]").count() == alerts_at_ack
+    assert len(deliveries(stack, complaint_id)) == sent_at_ack
     shoot(page, "complaint")
 
     today = datetime.now(UTC).date().isoformat()
