@@ -186,6 +186,8 @@ def record_coverage(metrics: EscalationMetrics, calendars: Calendars) -> None:
             continue
         end = datetime.combine(until + timedelta(days=1), datetime.min.time(), calendar.zone)
         metrics.calendar_covered_until.labels(name).set(end.timestamp())
+        # The first year it would count (at 0 until then): the alert's series exists.
+        metrics.provisional_clocks.labels(name, str(until.year + 1))
         metrics.holiday_last_year.set(until.year)
 
 
