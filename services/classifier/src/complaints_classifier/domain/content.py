@@ -250,18 +250,7 @@ class ContentClassifier:
             else:
                 why.append(("severity.raise_for", customer_why))
         score, terms = self.emotion(normalise(f"{complaint.title}\n{complaint.description}"))
-        emotion = self.rules.severity.emotion
-        if emotion is not None and score >= emotion.threshold:
-            listed = ", ".join(repr(t) for t in terms)
-            why.append(
-                (
-                    "severity.emotion",
-                    f"negative-emotion score {score} >= {emotion.threshold} ({listed})",
-                )
-            )
-        raised = apply_raises(
-            severity, why=why, already=0, max_levels=self.rules.severity.raise_for.max_levels
-        )
+        raised = self._raised(severity, why, score=score, terms=terms)
         reasons.extend(raised.reasons)
         return ContentDecision(
             complaint=complaint,
@@ -339,20 +328,28 @@ class ContentClassifier:
         if customer_why is not None:
             why.append(("severity.raise_for", customer_why))
         score, terms = self.emotion(text)
+        raised = self._raised(severity, why, score=score, terms=terms)
+        reasons.extend(raised.reasons)
+        return raised.severity, raised.levels, score
+
+    def _raised(
+        self, severity: Severity, why: list[tuple[str, str]], *, score: int, terms: tuple[str, ...]
+    ) -> Raised:
+        """The customer causes in `why`, the emotion raise when the score reaches the
+        threshold, applied together (rules and model paths alike)."""
         emotion = self.rules.severity.emotion
         if emotion is not None and score >= emotion.threshold:
             listed = ", ".join(repr(t) for t in terms)
-            why.append(
+            why = [
+                *why,
                 (
                     "severity.emotion",
                     f"negative-emotion score {score} >= {emotion.threshold} ({listed})",
-                )
-            )
-        raised = apply_raises(
+                ),
+            ]
+        return apply_raises(
             severity, why=why, already=0, max_levels=self.rules.severity.raise_for.max_levels
         )
-        reasons.extend(raised.reasons)
-        return raised.severity, raised.levels, score
 
     def emotion(self, text: str) -> tuple[int, tuple[str, ...]]:
         """Score of normalised text: 2 per distinct strong term, 1 per mild one; the terms."""
