@@ -9,9 +9,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import yaml
 from rich.console import Console
 from rich.table import Table
 
+from complaints_classifier.domain.content import ContentClassifier
+from complaints_classifier.domain.rules import RuleSet
 from complaints_classifier.evaluation import (
     ClassReport,
     evaluate,
@@ -23,6 +26,7 @@ from complaints_classifier.live_rules import build_classifier
 from complaints_classifier.rules_file import RulesFileError, load_rules
 from complaints_classifier.settings import ClassifierSettings
 from complaints_cli.corrections import export_corrections as write_corrections
+from complaints_cli.train_similarity import BurstFigures, arrivals, burst_figures, read_rows
 from complaints_kit.settings import KafkaSettings
 
 console = Console(width=120)
@@ -70,6 +74,11 @@ def classify(
         typer.echo(str(exc).splitlines()[0], err=True)
         raise typer.Exit(2) from exc
     result = evaluate(rule_set, labelled, classifier)
+    try:
+        bursts = _bursts(file, part, rule_set, classifier) if file.is_dir() else None
+    except (OSError, ValueError, KeyError) as exc:
+        typer.echo(str(exc).splitlines()[0], err=True)
+        raise typer.Exit(2) from exc
     if json_out:
         typer.echo(
             json.dumps(
@@ -78,12 +87,15 @@ def classify(
                     "model": classifier.judge.version if classifier.judge else None,
                     "needs_triage": sum(e.needs_triage for e in result.events),
                     **{d: r.as_json() for d, r in result.reports.items()},
+                    **({"common_issues": bursts.as_json()} if bursts else {}),
                 },
                 indent=2,
             )
         )
         return
     console.print(f"{len(labelled)} labelled complaints from {file}; rules {rules_path}")
+    if bursts:
+        console.print(f"common issues (the writers' bursts in the window): {bursts.as_json()}")
     for report in result.reports.values():
         _print_report(report)
     if misses:
@@ -96,6 +108,18 @@ def classify(
     for scenario in stream_scenarios(rule_set, start=datetime(2025, 1, 6, tzinfo=UTC)):
         mark = "[green]pass[/]" if scenario.passed else "[red]FAIL[/]"
         console.print(f"stream: {scenario.name}: {mark} ({scenario.detail})")
+
+
+def _bursts(corpus: Path, part: str, rules: RuleSet, classifier: ContentClassifier) -> BurstFigures:
+    """Each writer's bursts, decoys and singles through the window stage together."""
+    writers = yaml.safe_load((corpus / "split.yaml").read_text(encoding="utf-8"))[part]
+    bursts = read_rows(corpus, writers, "bursts.jsonl")
+    singles = read_rows(corpus, writers, "singles.jsonl")
+    total = BurstFigures(0, 0, 0, 0, 0, 0)
+    for seed, writer in enumerate(writers):
+        arrived = arrivals(classifier, bursts[writer], singles[writer], seed=seed)
+        total += burst_figures(arrived, rules, classifier.similarity_threshold)
+    return total
 
 
 def _print_report(report: ClassReport) -> None:

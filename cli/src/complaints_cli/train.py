@@ -11,9 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,16 +20,14 @@ import typer
 import yaml
 
 from complaints_classifier.domain.content import ContentClassifier
-from complaints_classifier.domain.rules import RuleSet
-from complaints_classifier.domain.window import WindowState, add_to_window
 from complaints_classifier.model import artifact
 from complaints_classifier.model.features import complaint_text, tokens
 from complaints_classifier.model.judge import Judge, Thresholds
+from complaints_classifier.model.likeness import Likeness
 from complaints_classifier.model.linear import Head, LinearModel
 from complaints_classifier.model.signals import HARM, SPREAD, signals
-from complaints_classifier.model.words import words
 from complaints_classifier.rules_file import load_rules
-from complaints_schemas.events import Channel, ComplaintAccepted, Customer
+from complaints_cli.train_similarity import fit_likeness
 
 CORPUS = Path("config/classifier/corpus")
 MODEL = Path("config/classifier/model.npz")
@@ -139,93 +135,16 @@ def _operating_point(
     return {"alone": best[0], "with_signal": best[1], "cv_recall": best[2], "cv_precision": best[3]}
 
 
-def _word_table(texts: list[str]) -> tuple[dict[str, int], np.ndarray]:
-    """Words seen in at least two complaints, with their smoothed idf (as TfidfVectorizer)."""
-    df: Counter[str] = Counter()
-    for text in texts:
-        df.update(set(words(text)))
-    kept = sorted(w for w, n in df.items() if n >= 2)
-    n = len(texts)
-    idf = np.array([math.log((1 + n) / (1 + df[w])) + 1 for w in kept], dtype=np.float32)
-    return {w: i for i, w in enumerate(kept)}, idf
-
-
-def burst_grouping(
-    classifier: ContentClassifier, rules: RuleSet, rows: list[dict[str, Any]], similarity: float
-) -> tuple[int, int, int, int]:
-    """Bursts and decoys of one writer through the window stage in arrival order: bursts whose
-    first six reports share one group, bursts, decoys in their burst's group, decoys."""
-    windows: dict[str, WindowState] = {}
-    group: dict[str, str] = {}
-    start = datetime(2026, 1, 5, tzinfo=UTC)
-    for row in sorted(rows, key=lambda r: (r["minute"], r["id"])):
-        at = start + timedelta(minutes=row["minute"])
-        complaint = ComplaintAccepted(
-            channel=Channel.OTHER,
-            channel_event_id=row["id"],
-            customer=Customer(id=row["customer"]["id"]),
-            title=row["title"][:200],
-            description=row["description"],
-            occurred_at=at,
-            complaint_id=row["id"],
-            accepted_at=at,
-            language=row.get("language", "zh"),
-        )
-        content = classifier.classify(complaint)
-        outcome = add_to_window(
-            windows.get(content.fingerprint),
-            fingerprint=content.fingerprint,
-            complaint_id=row["id"],
-            at=at,
-            rule=rules.scope.common,
-            signature=content.signature,
-            customer=row["customer"]["id"],
-            similarity=similarity,
-        )
-        windows[content.fingerprint] = outcome.state
-        entry = next(e for e in outcome.state.entries if e.complaint_id == row["id"])
-        group[row["id"]] = f"{content.fingerprint}/{entry.group}"
-    members: dict[str, list[str]] = {}
-    for row in rows:
-        if "burst" in row:
-            members.setdefault(row["burst"], []).append(row["id"])
-    formed = decoys = merged = 0
-    for burst, ids in members.items():
-        first = sorted(ids, key=lambda i: next(r["minute"] for r in rows if r["id"] == i))[:6]
-        main, n = Counter(group[i] for i in first).most_common(1)[0]
-        formed += n == len(first)
-        for row in rows:
-            if row.get("decoy_of") == burst:
-                decoys += 1
-                merged += group[row["id"]] == main
-    return formed, len(members), merged, decoys
-
-
-def _similarity_threshold(model: LinearModel, corpus: Path) -> tuple[float, dict[str, Any]]:
-    """The threshold that best separates bursts from decoys on the training writers."""
+def _likeness(
+    model: LinearModel, corpus: Path, writers: list[str]
+) -> tuple[LinearModel, dict[str, Any]]:
     rules = load_rules(corpus.parent / "rules.yaml").model_copy(update={"model": None})
-    classifier = ContentClassifier(rules, Judge(model, Thresholds()))
-    split = yaml.safe_load((corpus / "split.yaml").read_text(encoding="utf-8"))
-    bursts = [
-        [
-            json.loads(line)
-            for line in (corpus / w / "bursts.jsonl").read_text().splitlines()
-            if line
-        ]
-        for w in split["train"]
-    ]
-    best: tuple[float, float, dict[str, Any]] | None = None
-    for similarity in (0.06, 0.08, 0.1, 0.12, 0.15, 0.2):
-        totals = np.zeros(4, dtype=int)
-        for rows in bursts:
-            totals += np.array(burst_grouping(classifier, rules, rows, similarity))
-        formed, n, merged, decoys = (int(v) for v in totals)
-        score = formed / n - merged / decoys
-        figures = {"formed": f"{formed}/{n}", "decoys_merged": f"{merged}/{decoys}"}
-        if best is None or score > best[1]:
-            best = (similarity, score, figures)
-    assert best is not None
-    return best[0], {"threshold": best[0], **best[2]}
+
+    def classifier(likeness: Likeness) -> ContentClassifier:
+        return ContentClassifier(rules, Judge(replace(model, likeness=likeness), Thresholds()))
+
+    likeness, figures = fit_likeness(corpus, writers, rules=rules, classifier=classifier)
+    return replace(model, likeness=likeness), figures
 
 
 def train(corpus: Path) -> tuple[LinearModel, dict[str, Any]]:
@@ -276,11 +195,8 @@ def train(corpus: Path) -> tuple[LinearModel, dict[str, Any]]:
         digest.update(path.relative_to(corpus).as_posix().encode() + path.read_bytes())
     version = "lr-" + digest.hexdigest()[:12]
     n_category, n_severity = len(category.classes_), len(severity.classes_)
-    word_vocabulary, word_idf = _word_table([e.text for e in examples])
     model = LinearModel(
         version=version,
-        word_vocabulary=word_vocabulary,
-        word_idf=word_idf,
         vocabulary=vocabulary,
         idf=vectorizer.idf_.astype(np.float32),
         weights=weights,
@@ -291,10 +207,9 @@ def train(corpus: Path) -> tuple[LinearModel, dict[str, Any]]:
             Head("risk", ("individual", "risk"), n_category + n_severity, temperatures["risk"]),
         ),
     )
-    similarity, grouping = _similarity_threshold(model, corpus)
-    model = replace(model, similarity_threshold=similarity)
+    model, similarity = _likeness(model, corpus, sorted({e.writer for e in examples}))
     meta = {
-        "similarity": {"threshold": similarity, "cv_bursts": grouping},
+        "similarity": similarity,
         "trained_on": sorted({e.writer for e in examples}),
         "examples": len(examples),
         "features": len(vocabulary),
@@ -308,11 +223,18 @@ def train(corpus: Path) -> tuple[LinearModel, dict[str, Any]]:
 def train_classifier(
     corpus: Annotated[Path, typer.Option(help="The labelled corpus (split.yaml inside).")] = CORPUS,
     out: Annotated[Path, typer.Option(help="Where to write the model.")] = MODEL,
+    similarity_only: Annotated[
+        bool, typer.Option(help="Refit only the similarity part of the model in OUT.")
+    ] = False,
 ) -> None:
     """Train the classifier's model on the corpus's training writers and write it to OUT."""
-    model, meta = train(corpus)
+    if similarity_only:
+        model, meta = artifact.load(out)
+        model, meta["similarity"] = _likeness(model, corpus, meta["trained_on"])
+    else:
+        model, meta = train(corpus)
     artifact.save(model, out, meta=meta)
     typer.echo(
         f"model {model.version}: {meta['examples']} examples, {meta['features']} features -> {out}"
     )
-    typer.echo(json.dumps(meta["thresholds"], indent=2))
+    typer.echo(json.dumps({k: meta[k] for k in ("thresholds", "similarity")}, indent=2))

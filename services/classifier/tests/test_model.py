@@ -1,9 +1,10 @@
 """The learned model on the held-out writers (never trained or tuned on), and its contract.
 
 Floors are the figures the shipped model reaches on writers E and F (config/classifier/
-corpus/split.yaml), rounded down: a change that makes the model worse fails here. The
-issue's targets (red recall 0.95, category macro-F1 0.85, risk recall 0.90 at precision
-0.85) are not all reached; BENCHMARKS.md and the issue note give the figures.
+corpus/split.yaml), rounded down: a change that makes the model worse fails here. Red
+recall 0.95 at precision 0.80 is the issue's floor and is reached; category macro-F1 0.85
+and risk recall 0.90 at precision 0.85 are not (0.844; 0.855 at 0.736): BENCHMARKS.md and
+the issue note give the figures.
 """
 
 from __future__ import annotations
@@ -32,12 +33,12 @@ def holdout() -> Evaluation:
 
 
 def test_held_out_category(holdout: Evaluation) -> None:
-    assert holdout.reports["category"].macro("f1") >= 0.80
+    assert holdout.reports["category"].macro("f1") >= 0.84
 
 
 def test_held_out_red_recall_and_precision(holdout: Evaluation) -> None:
     severity = holdout.reports["severity"]
-    assert (severity.recall("red") or 0) >= 0.92
+    assert (severity.recall("red") or 0) >= 0.95
     assert (severity.precision("red") or 0) >= 0.80
     # The worst error, red rated green: at most 1 % of the red complaints.
     assert severity.confusion["red"]["green"] <= 0.01 * severity.support("red")
@@ -45,8 +46,8 @@ def test_held_out_red_recall_and_precision(holdout: Evaluation) -> None:
 
 def test_held_out_risk(holdout: Evaluation) -> None:
     scope = holdout.reports["scope"]
-    assert (scope.recall("risk") or 0) >= 0.78
-    assert (scope.precision("risk") or 0) >= 0.75
+    assert (scope.recall("risk") or 0) >= 0.85
+    assert (scope.precision("risk") or 0) >= 0.73
 
 
 def test_every_decision_carries_model_version_confidence_and_reasons(

@@ -44,7 +44,8 @@ def build_classifier(rules: RuleSet, *, rules_path: Path | None) -> ContentClass
         severity_floor=rules.model.severity_floor,
     )
     judge = Judge(model, thresholds)
-    judge.signature(judge.judge("预热 warm-up").version)  # load jieba's dictionary now, not later
+    # Load jieba's and CC-CEDICT's dictionaries now, not at the first complaint.
+    model.likeness.signature("预热 warm-up", "预热 warm-up")
     return ContentClassifier(rules, judge)
 
 

@@ -121,7 +121,7 @@ class Judge(Protocol):
 
     def judge(self, text: str) -> Judgement: ...
 
-    def signature(self, text: str) -> tuple[tuple[int, int], ...]: ...
+    def signature(self, complaint: ComplaintAccepted) -> tuple[tuple[int, int], ...]: ...
 
     def text(self, complaint: ComplaintAccepted) -> str: ...
 
@@ -272,7 +272,7 @@ class ContentClassifier:
             model_version=j.version,
             confidence=round(j.confidence, 3),
             needs_triage=j.needs_triage,
-            signature=judge.signature(model_text),
+            signature=judge.signature(complaint),
         )
 
     def _category(self, text: str, complaint: ComplaintAccepted) -> tuple[str, str, Reason]:

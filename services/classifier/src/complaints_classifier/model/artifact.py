@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from complaints_classifier.model.likeness import Likeness
 from complaints_classifier.model.linear import Head, LinearModel
 
 
@@ -19,7 +20,11 @@ def save(model: LinearModel, path: Path, *, meta: dict[str, Any]) -> None:
     header = {
         "version": model.version,
         "heads": [[h.name, list(h.classes), h.start, h.temperature] for h in model.heads],
-        "similarity_threshold": model.similarity_threshold,
+        "likeness": {
+            "weights": dict(model.likeness.weights),
+            "threshold": model.likeness.threshold,
+            "rarest": model.likeness.rarest,
+        },
         "meta": meta,
     }
     vocabulary = sorted(model.vocabulary, key=model.vocabulary.__getitem__)
@@ -30,10 +35,10 @@ def save(model: LinearModel, path: Path, *, meta: dict[str, Any]) -> None:
         idf=model.idf.astype(np.float32),
         weights=model.weights.astype(np.float32),
         bias=model.bias.astype(np.float32),
-        word_vocabulary=np.array(
-            sorted(model.word_vocabulary, key=model.word_vocabulary.__getitem__)
-        ),
-        word_idf=model.word_idf.astype(np.float32),
+        likeness_terms=np.array(list(model.likeness.idf), dtype=np.uint32),
+        likeness_idf=np.array(list(model.likeness.idf.values()), dtype=np.float32),
+        gloss_words=np.array(list(model.likeness.glosses)),
+        gloss_terms=np.array([" ".join(sorted(g)) for g in model.likeness.glosses.values()]),
     )
 
 
@@ -53,9 +58,22 @@ def load(path: Path) -> tuple[LinearModel, dict[str, Any]]:
                     Head(name=n, classes=tuple(c), start=int(s), temperature=float(t))
                     for n, c, s, t in header["heads"]
                 ),
-                word_vocabulary={str(w): i for i, w in enumerate(data["word_vocabulary"])},
-                word_idf=data["word_idf"].astype(np.float32),
-                similarity_threshold=float(header.get("similarity_threshold", 0.1)),
+                likeness=Likeness(
+                    idf=dict(
+                        zip(
+                            data["likeness_terms"].tolist(),
+                            data["likeness_idf"].tolist(),
+                            strict=True,
+                        )
+                    ),
+                    rarest=float(header["likeness"]["rarest"]),
+                    weights={str(k): float(v) for k, v in header["likeness"]["weights"].items()},
+                    threshold=float(header["likeness"]["threshold"]),
+                    glosses={
+                        str(w): frozenset(str(g).split())
+                        for w, g in zip(data["gloss_words"], data["gloss_terms"], strict=True)
+                    },
+                ),
             )
     except (OSError, KeyError, ValueError) as exc:
         raise ModelFileError(f"{path}: not a classifier model: {exc}") from exc

@@ -62,9 +62,6 @@ class Judgement:
         return min(self.category_confidence, self.severity_confidence)
 
 
-SIGNATURE_SIZE = 48  # words kept per complaint for similarity
-
-
 class Judge:
     """A trained model with its operating thresholds; `judge` is a pure function of the text."""
 
@@ -79,15 +76,14 @@ class Judge:
     def text(self, complaint: ComplaintAccepted) -> str:
         return complaint_text(complaint.title, complaint.description)
 
-    def signature(self, text: str) -> tuple[tuple[int, int], ...]:
-        """The complaint's strongest words (id, weight quantised to 1-255): a compact state."""
-        vector = self.model.word_vector(text)
-        strongest = sorted(vector.items(), key=lambda kv: -kv[1])[:SIGNATURE_SIZE]
-        return tuple(sorted((k, max(1, round(v * 255))) for k, v in strongest))
+    def signature(self, complaint: ComplaintAccepted) -> tuple[tuple[int, int], ...]:
+        """What similarity compares (model/likeness.py): a compact state."""
+        raw = f"{complaint.title}\n{complaint.description}"
+        return self.model.likeness.signature(raw, self.text(complaint))
 
     @property
     def similarity_threshold(self) -> float:
-        return self.model.similarity_threshold
+        return self.model.likeness.threshold
 
     def judge(self, text: str) -> Judgement:
         t = self.thresholds

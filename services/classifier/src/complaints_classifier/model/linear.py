@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from complaints_classifier.model.features import tokens
-from complaints_classifier.model.words import words
+from complaints_classifier.model.likeness import Likeness
 
 Floats = npt.NDArray[np.float32]
 
@@ -63,21 +63,8 @@ class LinearModel:
     weights: Floats  # features x columns (all heads side by side)
     bias: Floats  # per column
     heads: tuple[Head, ...]
-    # Words and their idf for similarity (model/words.py), apart from the classifying features.
-    word_vocabulary: dict[str, int] = field(default_factory=dict)
-    word_idf: Floats = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
-    similarity_threshold: float = 0.1
-
-    def word_vector(self, text: str) -> dict[int, float]:
-        """TF-IDF of the text's known words, l2-normalised: what similarity compares."""
-        counts = Counter(w for w in words(text) if w in self.word_vocabulary)
-        weights = {
-            self.word_vocabulary[w]: (1.0 + math.log(c))
-            * float(self.word_idf[self.word_vocabulary[w]])
-            for w, c in counts.items()
-        }
-        total = math.sqrt(sum(v * v for v in weights.values()))
-        return {k: v / total for k, v in weights.items()} if total else {}
+    # What similarity compares (model/likeness.py), apart from the classifying features.
+    likeness: Likeness = field(default_factory=lambda: Likeness({}, 1.0, {}, 1.0))
 
     def vector(self, text: str) -> tuple[list[str], npt.NDArray[np.int64], Floats]:
         """The TF-IDF vector of model-normalised text: its features, their ids and weights."""
