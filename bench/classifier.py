@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Consumer, Producer, TopicPartition
 
 from complaints_classifier.domain.content import ContentClassifier
 from complaints_classifier.domain.pipeline import InMemoryPipeline
@@ -129,7 +129,8 @@ def worker(
         "CLASSIFIER_DATA_DIR": str(workdir / "data"),
         "CLASSIFIER_APP_ID": f"bench-classifier-{run}",
     }
-    log = (workdir / "classifier.log").open("wb")
+    start_group_at_end(bootstrap, env["CLASSIFIER_APP_ID"])
+    log = (workdir / f"classifier-{run}.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "complaints_classifier"],
         env=env,
@@ -194,6 +195,25 @@ def worker(
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+def start_group_at_end(bootstrap: str, group: str) -> None:
+    """Commit the end of complaints.accepted.v1 for a new group: a worker run counts only
+    its own complaints, not those an earlier run left on the topic."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
+    try:
+        meta = consumer.list_topics(ACCEPTED.name, timeout=10).topics[ACCEPTED.name]
+        ends = [
+            TopicPartition(
+                ACCEPTED.name,
+                p,
+                consumer.get_watermark_offsets(TopicPartition(ACCEPTED.name, p), timeout=10)[1],
+            )
+            for p in meta.partitions
+        ]
+        consumer.commit(offsets=ends, asynchronous=False)
+    finally:
+        consumer.close()
 
 
 def _wait_ready(port: int, process: subprocess.Popen[bytes]) -> None:
