@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
 from complaints_classifier.domain.content import ContentClassifier
 from complaints_classifier.domain.pipeline import InMemoryPipeline
@@ -203,17 +203,24 @@ def start_group_at_end(bootstrap: str, group: str) -> None:
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
     try:
         meta = consumer.list_topics(ACCEPTED.name, timeout=10).topics[ACCEPTED.name]
-        ends = [
-            TopicPartition(
-                ACCEPTED.name,
-                p,
-                consumer.get_watermark_offsets(TopicPartition(ACCEPTED.name, p), timeout=10)[1],
-            )
-            for p in meta.partitions
-        ]
+        ends = [TopicPartition(ACCEPTED.name, p, _end(consumer, p)) for p in meta.partitions]
         consumer.commit(offsets=ends, asynchronous=False)
     finally:
         consumer.close()
+
+
+def _end(consumer: Consumer, partition: int) -> int:
+    """The partition's high watermark, asking again while a new topic elects its leaders."""
+    for attempt in range(60):
+        try:
+            return consumer.get_watermark_offsets(
+                TopicPartition(ACCEPTED.name, partition), timeout=10
+            )[1]
+        except KafkaException:
+            if attempt == 59:
+                raise
+            time.sleep(0.5)
+    raise AssertionError("unreachable")
 
 
 def _wait_ready(port: int, process: subprocess.Popen[bytes]) -> None:

@@ -12,15 +12,25 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
-
-from complaints_classifier.outbound.publisher import Outbox
 
 S = TypeVar("S", bound=BaseModel)
 
 log = logging.getLogger(__name__)
+
+
+class Sender(Protocol):
+    def send(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        headers: list[tuple[str, str | bytes | None]] | None = None,
+        *,
+        partition: int | None = None,
+    ) -> None: ...
 
 
 class ChangelogStore(Generic[S]):
@@ -39,7 +49,7 @@ class ChangelogStore(Generic[S]):
         self._data.setdefault(partition, {})[key] = state
         self._dirty[(partition, key)] = state
 
-    def write(self, outbox: Outbox) -> int:
+    def write(self, outbox: Sender) -> int:
         """Queue the batch's changes, the newest state of each key once; how many."""
         for (partition, key), state in self._dirty.items():
             outbox.send(
