@@ -17,9 +17,9 @@ from complaints_schemas.cloudevents import KafkaRecord, encode
 from complaints_schemas.events import ComplaintClassified, ComplaintRejected
 
 SOURCE = "/services/classifier"
-# How long `settle` waits for the broker before the batch counts as failed; the producer's
-# own delivery timeout (message.timeout.ms) is the real bound, this only keeps us polling.
-SETTLE_SECONDS = 60.0
+# How long one wait in `settle` lasts before it logs and waits again; the producer's own
+# delivery timeout (message.timeout.ms) bounds the whole wait.
+SETTLE_SECONDS = 30.0
 
 log = logging.getLogger(__name__)
 
@@ -98,17 +98,20 @@ class Outbox:
             self._errors.append(err)
 
     def settle(self, timeout: float = SETTLE_SECONDS) -> None:
-        """Wait until the broker has acknowledged every queued record; raise if any failed."""
-        remaining = self._producer.flush(timeout)
+        """Wait until every queued record is acknowledged or refused; raise if any was refused.
+
+        A broker away for a while only makes this wait: the producer retries until its
+        delivery timeout (message.timeout.ms), then reports the records as refused.
+        """
+        while (remaining := self._producer.flush(timeout)) > 0:
+            log.warning("waiting for the broker to acknowledge", extra={"records": remaining})
         errors, self._errors = self._errors, []
         self.queued = 0
-        if errors or remaining:
-            first = errors[0] if errors else None
-            if first is not None and first.fatal():
+        if errors:
+            first = errors[0]
+            if first.fatal():
                 raise KafkaException(first)  # the producer is unusable: restart the service
-            raise DeliveryFailed(
-                f"{len(errors)} records refused, {remaining} unacknowledged; first: {first}"
-            )
+            raise DeliveryFailed(f"{len(errors)} records refused; first: {first}")
 
     def close(self, timeout: float = 10.0) -> None:
         if self._client is not None:
