@@ -131,21 +131,35 @@ class ClassifierService:
         the file poll, so a batch never mixes two rule sets.
         """
         loop = asyncio.get_running_loop()
-        halt = threading.Event()
+        halt, ended = threading.Event(), asyncio.Event()
+        failures: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                self.stream.run(halt)
+            except BaseException as exc:
+                failures.append(exc)
+            finally:  # however the loop ended, the service stops with it
+                loop.call_soon_threadsafe(ended.set)
+
         loop.add_signal_handler(signal.SIGHUP, self.reloads.request)
         await self.ops.start()
         log.info("ops server listening", extra={"port": self.ops.port})
-        worker = asyncio.create_task(asyncio.to_thread(self.stream.run, halt))
-        stopping = asyncio.create_task(stop.wait())
+        worker = threading.Thread(target=work, name="classifier-stream", daemon=True)
+        worker.start()
+        waits = {asyncio.create_task(stop.wait()), asyncio.create_task(ended.wait())}
         try:
-            await asyncio.wait({worker, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
             halt.set()
-            stopping.cancel()
-            try:
-                await worker  # re-raises what stopped the loop
-            finally:
-                await self.ops.stop()
+            await ended.wait()
+        finally:
+            for task in waits:
+                task.cancel()
+            await self.ops.stop()
+        if failures:
+            raise RuntimeError("the stream loop failed") from failures[0]
+        if not stop.is_set():
+            raise RuntimeError("the stream loop ended unasked")
 
     reloads: RuleReloads
 

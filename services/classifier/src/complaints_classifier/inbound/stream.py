@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.1
 RESTORE_TIMEOUT_S = 600.0
 Partition = tuple[str, int]
+Rebalance = Callable[[Consumer, list[TopicPartition]], None]
 
 
 @dataclass
@@ -104,6 +105,7 @@ class ClassifierStream:
         self._max_batch = max(1, max_batch)
         self._between_batches = between_batches
         self._owned: set[Partition] = set()
+        self._callback_failure: Exception | None = None
         self._done: dict[Partition, int] = {}  # next offset, once the batch is acknowledged
         self._stores: dict[str, ChangelogStore[CustomerState] | ChangelogStore[WindowState]] = {
             topics.by_customer: customers,
@@ -117,18 +119,37 @@ class ClassifierStream:
         self._consumer = Consumer(self._consumer_config)
         self._consumer.subscribe(
             self._topics.all(),
-            on_assign=self._on_assign,
-            on_revoke=self._on_revoke,
-            on_lost=self._on_lost,
+            on_assign=self._guarded(self._on_assign),
+            on_revoke=self._guarded(self._on_revoke),
+            on_lost=self._guarded(self._on_lost),
         )
         try:
             while not stop.is_set():
                 batch = self._fetch()
+                if self._callback_failure is not None:
+                    raise RuntimeError("rebalance handling failed") from self._callback_failure
                 if batch:
                     self.handle(batch)
                 self._between_batches()
         finally:
             self._shutdown()
+
+    def _guarded(self, callback: Rebalance) -> Rebalance:
+        """A rebalance callback whose failure stops the loop after the poll that ran it.
+
+        (An exception raised inside a callback comes back out of the client's poll as an
+        object that is not an Exception, which no handler catches: it would kill the
+        thread and leave the service hanging, unready, instead of stopping it.)
+        """
+
+        def guarded(consumer: Consumer, partitions: list[TopicPartition]) -> None:
+            try:
+                callback(consumer, partitions)
+            except Exception as exc:
+                log.exception("rebalance callback failed; stopping")
+                self._callback_failure = exc
+
+        return guarded
 
     def _fetch(self) -> list[Message]:
         """Wait up to POLL_SECONDS for the first record only, then take what has arrived."""
@@ -278,10 +299,7 @@ class Restorable(Protocol):
 
 def _restore(restorer: Consumer, store: Restorable, partitions: list[int]) -> int:
     topic = store.changelog
-    ends = {
-        p: restorer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1]
-        for p in partitions
-    }
+    ends = {p: _end_offset(restorer, TopicPartition(topic, p)) for p in partitions}
     records: dict[int, list[tuple[bytes | None, bytes | None]]] = {p: [] for p in partitions}
     todo = {p for p in partitions if ends[p] > 0}
     if todo:
@@ -306,6 +324,18 @@ def _restore(restorer: Consumer, store: Restorable, partitions: list[int]) -> in
         finally:
             restorer.unassign()
     return sum(store.restore(p, records[p]) for p in partitions)
+
+
+def _end_offset(restorer: Consumer, tp: TopicPartition, *, attempts: int = 60) -> int:
+    """The partition's high watermark; asked again while a new topic elects its leader."""
+    for attempt in range(attempts):
+        try:
+            return restorer.get_watermark_offsets(tp, timeout=30)[1]
+        except KafkaException:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
+    raise AssertionError("unreachable")
 
 
 def _headers(msg: Message) -> list[tuple[str, str | bytes | None]]:
