@@ -12,7 +12,8 @@ One command: starts a broker (or uses KAFKA_BOOTSTRAP_SERVERS), measures the flo
   four requests in flight.
 Each figure is N / seconds from the first send until the escalation service has taken
 in the Nth classification (its complaints_escalation_events_total{source="classified"},
-read from /metrics: the external interface, not its internals); "steady" is the rate
+read from /metrics: the external interface, not its internals), and the classifier's own
+rate (first send -> its Nth decision, from its classified counter); "steady" is the rate
 between 10 % and 90 % of that, leaving out warm-up and tail. Profiles are collapsed stacks
 (bench/results/profiles/<path>-<service>.txt) with their top costs in the JSON result.
 """
