@@ -107,7 +107,7 @@ def test_one_hot_key_flows_in_batches_and_writes_its_state_once_a_batch(
     assert {e.complaint_id for e in found} == {r.complaint_id for r in reports}
     assert len({e.fingerprint for e in found}) == 1  # one key, one partition, one owner
     assert len({e.cluster_id for e in found if e.cluster_id is not None}) == 1
-    (batches,) = re.findall(r"^complaints_classifier_batch_records_count (\S+)$", metrics, re.M)
+    (batches,) = re.findall(r"^complaints_classifier_batch_messages_count (\S+)$", metrics, re.M)
     # Three stages' records (900) in far fewer batches.
     assert float(batches) < count
     changelog = read_topic(kafka_settings, f"{app_id}-windows-changelog")

@@ -74,9 +74,9 @@ class ClassifierMetrics:
             ["cause"],
             registry=registry,
         )
-        self.batch_records = Histogram(
-            "complaints_classifier_batch_records",
-            "Records handled per batch (one delivery wait and one commit per batch).",
+        self.batch_messages = Histogram(
+            "complaints_classifier_batch_messages",
+            "Messages (records) handled per batch: one delivery wait and one commit per batch.",
             buckets=BATCH_BUCKETS,
             registry=registry,
         )

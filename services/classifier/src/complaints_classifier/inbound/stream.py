@@ -174,7 +174,7 @@ class ClassifierStream:
             positions[(topic, partition)] = offset + 1
         self._customers.write(self._outbox)
         self._windows.write(self._outbox)
-        self._metrics.batch_records.observe(len(batch))
+        self._metrics.batch_messages.observe(len(batch))
         try:
             self._outbox.settle()
         except DeliveryFailed as exc:
