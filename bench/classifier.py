@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
 from complaints_classifier.domain.content import ContentClassifier
 from complaints_classifier.domain.pipeline import InMemoryPipeline
@@ -98,10 +98,30 @@ def pure(count: int) -> dict[str, Any]:
     return figures
 
 
-def worker(bootstrap: str, count: int, workdir: Path) -> dict[str, Any]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rules_only_file(workdir: Path) -> Path:
+    """A copy of the shipped rules without the model: the worker's own cost shows better."""
+    text = RULES.read_text()
+    start = text.index("\nmodel:\n")
+    end = text.index("\n\n", start + 1)
+    path = workdir / "rules-only.yaml"
+    path.write_text(text[:start] + text[end:])
+    return path
+
+
+def worker(
+    bootstrap: str, count: int, workdir: Path, *, rules_file: Path | None = None
+) -> dict[str, Any]:
     run = uuid.uuid4().hex[:8]
     port = free_port()
+    extra = {"CLASSIFIER_RULES_FILE": str(rules_file)} if rules_file else {}
     env = {
+        **extra,
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "CLASSIFIER_OPS_PORT": str(port),
@@ -109,7 +129,8 @@ def worker(bootstrap: str, count: int, workdir: Path) -> dict[str, Any]:
         "CLASSIFIER_DATA_DIR": str(workdir / "data"),
         "CLASSIFIER_APP_ID": f"bench-classifier-{run}",
     }
-    log = (workdir / "classifier.log").open("wb")
+    start_group_at_end(bootstrap, env["CLASSIFIER_APP_ID"])
+    log = (workdir / f"classifier-{run}.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "complaints_classifier"],
         env=env,
@@ -131,6 +152,7 @@ def worker(bootstrap: str, count: int, workdir: Path) -> dict[str, Any]:
         producer = Producer(producer_config(KafkaSettings(bootstrap_servers=bootstrap)))
         items = complaints(count, run=run, start=datetime.now(UTC))
         records = [encode(c, source="/bench", id=c.complaint_id, time=c.accepted_at) for c in items]
+        cpu_before = cpu_seconds(process.pid)
         started = time.perf_counter()
         for record in records:
             while True:
@@ -155,6 +177,7 @@ def worker(bootstrap: str, count: int, workdir: Path) -> dict[str, Any]:
                 if not msg.error() and key is not None and key.startswith(prefix):
                     seen.add(key)
         elapsed = time.perf_counter() - started
+        cpu = cpu_seconds(process.pid) - cpu_before
         consumer.close()
         if len(seen) < count:
             raise SystemExit(f"only {len(seen)} of {count} classified; see {log.name}")
@@ -162,6 +185,8 @@ def worker(bootstrap: str, count: int, workdir: Path) -> dict[str, Any]:
             "events": count,
             "seconds": round(elapsed, 3),
             "per_second": round(count / elapsed, 1),
+            "cpu_ms_per_complaint": round(1000 * cpu / count, 3),
+            "cpu_share_of_one_core": round(cpu / elapsed, 2),
         }
     finally:
         process.send_signal(signal.SIGTERM)
@@ -170,6 +195,32 @@ def worker(bootstrap: str, count: int, workdir: Path) -> dict[str, Any]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+def start_group_at_end(bootstrap: str, group: str) -> None:
+    """Commit the end of complaints.accepted.v1 for a new group: a worker run counts only
+    its own complaints, not those an earlier run left on the topic."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
+    try:
+        meta = consumer.list_topics(ACCEPTED.name, timeout=10).topics[ACCEPTED.name]
+        ends = [TopicPartition(ACCEPTED.name, p, _end(consumer, p)) for p in meta.partitions]
+        consumer.commit(offsets=ends, asynchronous=False)
+    finally:
+        consumer.close()
+
+
+def _end(consumer: Consumer, partition: int) -> int:
+    """The partition's high watermark, asking again while a new topic elects its leaders."""
+    for attempt in range(60):
+        try:
+            return consumer.get_watermark_offsets(
+                TopicPartition(ACCEPTED.name, partition), timeout=10
+            )[1]
+        except KafkaException:
+            if attempt == 59:
+                raise
+            time.sleep(0.5)
+    raise AssertionError("unreachable")
 
 
 def _wait_ready(port: int, process: subprocess.Popen[bytes]) -> None:
@@ -200,19 +251,32 @@ def main() -> None:
     args = parser.parse_args()
     if args.bootstrap:
         os.environ["KAFKA_BOOTSTRAP_SERVERS"] = args.bootstrap
+    load_before = os.getloadavg()[0]
     result: dict[str, Any] = {"benchmark": "classifier", "pure": pure(args.pure)}
     workdir = Path(tempfile.mkdtemp(prefix="bench-classifier-"))
     with kafka_broker(workdir / "kafka") as bootstrap:
         provision_topics(KafkaSettings(bootstrap_servers=bootstrap), ALL_TOPICS)
         result["worker"] = worker(bootstrap, args.messages, workdir)
+        result["worker_rules_only"] = worker(
+            bootstrap, args.messages, workdir, rules_file=rules_only_file(workdir)
+        )
         result["floor"] = floor.run(bootstrap, args.floor, 1200)
-    result["worker_to_floor"] = round(
-        result["worker"]["per_second"] / result["floor"]["messages_per_second"], 4
-    )
+    floor_rate = result["floor"]["messages_per_second"]
+    pure_figures = result["pure"]
+    for name, pure_name in (("worker", "model"), ("worker_rules_only", "rules_only")):
+        figures = result[name]
+        figures["to_floor"] = round(figures["per_second"] / floor_rate, 4)
+        # What the stream layer costs on top of the classification itself, same run.
+        figures["stream_cpu_ms_per_complaint"] = round(
+            figures["cpu_ms_per_complaint"] - pure_figures[pure_name]["cpu_ms_per_complaint"], 3
+        )
+    result["worker_to_floor"] = result["worker"]["to_floor"]
     result |= {
         "kafka": kafka_version(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "date": datetime.now(UTC).date().isoformat(),
+        "load_average_before": round(load_before, 1),
+        "load_average_after": round(os.getloadavg()[0], 1),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")

@@ -12,7 +12,8 @@ One command: starts a broker (or uses KAFKA_BOOTSTRAP_SERVERS), measures the flo
   four requests in flight.
 Each figure is N / seconds from the first send until the escalation service has taken
 in the Nth classification (its complaints_escalation_events_total{source="classified"},
-read from /metrics: the external interface, not its internals); "steady" is the rate
+read from /metrics: the external interface, not its internals), and the classifier's own
+rate (first send -> its Nth decision, from its classified counter); "steady" is the rate
 between 10 % and 90 % of that, leaving out warm-up and tail. Profiles are collapsed stacks
 (bench/results/profiles/<path>-<service>.txt) with their top costs in the JSON result.
 """
@@ -59,6 +60,13 @@ def classified_taken(stack: Stack) -> float:
         r'^complaints_escalation_events_total\{source="classified"\} (\S+)$', text, re.M
     )
     return float(found[0]) if found else 0.0
+
+
+def classifier_output(stack: Stack) -> float:
+    """How many decisions the classifier has published (its classified counter, summed)."""
+    text = stack.services["classifier"].metrics()
+    found = re.findall(r"^complaints_classifier_classified_total\{[^}]*\} (\S+)$", text, re.M)
+    return sum(float(v) for v in found)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -109,6 +117,8 @@ def measure_path(
             if recording is not None:
                 recordings.append(recording)
     before = classified_taken(stack)
+    classified_before = classifier_output(stack)
+    classified_done_at: float | None = None
     cpu_before = service_cpu(stack)
     sent: dict[str, Any] = {}
     sender = threading.Thread(target=lambda: sent.update(loadgen_run(load)), daemon=True)
@@ -126,7 +136,12 @@ def measure_path(
         while done < load.count and time.perf_counter() - started < timeout:
             time.sleep(0.25)
             done = classified_taken(stack) - before
-            samples.append((time.perf_counter() - started, done))
+            now = time.perf_counter() - started
+            if classified_done_at is None and (
+                classifier_output(stack) - classified_before >= load.count
+            ):
+                classified_done_at = now  # the classifier's own stage is through
+            samples.append((now, done))
             progress.update(bar, completed=done)
     elapsed = samples[-1][0]
     cpu = {k: v - cpu_before[k] for k, v in service_cpu(stack).items()}
@@ -145,6 +160,11 @@ def measure_path(
         "seconds": round(elapsed, 2),
         "complaints_per_second": round(rate, 1),
         "steady_complaints_per_second": round(steady, 1) if steady else None,
+        # The classifier alone: first send -> its last decision published (None: not within
+        # the time; after the HTTP path also counts complaints the first path left).
+        "classified_per_second": (
+            round(load.count / classified_done_at, 1) if classified_done_at else None
+        ),
         "cpu_seconds": {k: round(v, 2) for k, v in cpu.items()},
         "cpu_ms_per_complaint": {k: round(1000 * v / max(done, 1), 2) for k, v in cpu.items()},
         "cpu_share_of_one_core": {k: round(v / elapsed, 2) for k, v in cpu.items()},
@@ -181,6 +201,10 @@ def run(
             result["ratio_to_floor"] = round(
                 result["complaints_per_second"] / floor["messages_per_second"], 4
             )
+            if result["classified_per_second"] is not None:
+                result["classified_ratio_to_floor"] = round(
+                    result["classified_per_second"] / floor["messages_per_second"], 4
+                )
             print(json.dumps({k: v for k, v in result.items() if k != "profiles"}))
             paths.append(result)
     finally:

@@ -14,7 +14,7 @@ from complaints_classifier.outbound.customer_store import MemoryCustomerStore
 from complaints_classifier.outbound.window_store import MemoryWindowStore
 from complaints_classifier.repartition import ToWindow
 from complaints_kit.clock import FakeClock
-from complaints_kit.records import Origin, handle_record
+from complaints_kit.records import Origin
 from complaints_schemas.cloudevents import encode
 from complaints_schemas.events import ComplaintClassified, ComplaintRejected, Scope, Severity
 
@@ -30,16 +30,16 @@ class FakePublisher:
         self.classifieds: list[ComplaintClassified] = []
         self.rejecteds: list[tuple[ComplaintRejected, str]] = []
 
-    async def to_customer(self, message: ToWindow) -> None:
+    def to_customer(self, message: ToWindow) -> None:
         self.to_customers.append(message)
 
-    async def to_window(self, message: ToWindow) -> None:
+    def to_window(self, message: ToWindow) -> None:
         self.to_windows.append(message)
 
-    async def classified(self, event: ComplaintClassified) -> None:
+    def classified(self, event: ComplaintClassified) -> None:
         self.classifieds.append(event)
 
-    async def rejected(self, event: ComplaintRejected, *, id: str) -> None:
+    def rejected(self, event: ComplaintRejected, *, id: str) -> None:
         self.rejecteds.append((event, id))
 
 
@@ -57,17 +57,20 @@ def build() -> tuple[Handlers, FakePublisher, MemoryWindowStore, CollectorRegist
     return handlers, publisher, store, registry, clock
 
 
-async def test_accepted_complaint_flows_to_classified() -> None:
+def test_accepted_complaint_flows_to_classified() -> None:
     handlers, publisher, store, registry, clock = build()
     accepted = complaint("C-1", title="Payment failed", description="Card declined twice.")
     record = encode(accepted, source="/services/intake", id="C-1", time=T0)
-    await handlers.accepted(record.value, record.headers, ACCEPTED)
+    handlers.accepted(record.value, record.headers, ACCEPTED)
     (to_customer,) = publisher.to_customers
-    await handlers.customer(to_customer.model_dump_json().encode(), ACCEPTED)
+    handlers.customer(to_customer.model_dump_json().encode(), ACCEPTED)
     (forwarded,) = publisher.to_windows
     assert forwarded.content.fingerprint.startswith("payment.")
-    clock.advance(timedelta(milliseconds=30))
-    await handlers.windowed(forwarded.model_dump_json().encode(), ACCEPTED)
+    clock.advance(timedelta(milliseconds=20))
+    handlers.windowed(forwarded.model_dump_json().encode(), ACCEPTED)
+    clock.advance(timedelta(milliseconds=10))
+    assert registry.get_sample_value("complaints_classifier_duration_seconds_count") == 0
+    handlers.settled()  # the broker acknowledged the batch
     (event,) = publisher.classifieds
     assert (event.severity, event.scope, event.category, event.department) == (
         Severity.RED,
@@ -75,17 +78,17 @@ async def test_accepted_complaint_flows_to_classified() -> None:
         "payment",
         "payments",
     )
-    assert event.classified_at == T0 + timedelta(milliseconds=30)
+    assert event.classified_at == T0 + timedelta(milliseconds=20)
     assert store.writes == 1
     labels = {"severity": "red", "scope": "individual", "category": "payment"}
     assert registry.get_sample_value("complaints_classifier_classified_total", labels) == 1
     assert registry.get_sample_value("complaints_classifier_duration_seconds_sum") == 0.03
 
 
-async def test_undecodable_record_becomes_a_dead_letter() -> None:
+def test_undecodable_record_becomes_a_dead_letter() -> None:
     handlers, publisher, _, registry, _ = build()
-    await handlers.accepted(b"\xff not json", [("ce_specversion", b"1.0")], ACCEPTED)
-    await handlers.accepted(b"\xff not json", [("ce_specversion", b"1.0")], ACCEPTED)
+    handlers.accepted(b"\xff not json", [("ce_specversion", b"1.0")], ACCEPTED)
+    handlers.accepted(b"\xff not json", [("ce_specversion", b"1.0")], ACCEPTED)
     (rejected, dead_id), (_, again_id) = publisher.rejecteds
     assert rejected.reason == "invalid_envelope"
     assert (rejected.source, rejected.source_topic, rejected.partition, rejected.offset) == (
@@ -105,18 +108,18 @@ async def test_undecodable_record_becomes_a_dead_letter() -> None:
     )
 
 
-async def test_invalid_complaint_lists_the_bad_fields() -> None:
+def test_invalid_complaint_lists_the_bad_fields() -> None:
     handlers, publisher, *_ = build()
     record = encode(complaint("C-1"), source="/services/intake", id="C-1", time=T0)
-    await handlers.accepted(b'{"complaint_id": "C-1"}', record.headers, ACCEPTED)
+    handlers.accepted(b'{"complaint_id": "C-1"}', record.headers, ACCEPTED)
     ((rejected, _),) = publisher.rejecteds
     assert rejected.reason == "invalid_event"
     assert "title" in {e.location for e in rejected.errors}
 
 
-async def test_bad_repartition_record_is_rejected_not_raised() -> None:
+def test_bad_repartition_record_is_rejected_not_raised() -> None:
     handlers, publisher, *_ = build()
-    await handlers.windowed(
+    handlers.windowed(
         b"{}", Origin(topic="complaints-classifier-by-fingerprint", partition=0, offset=0)
     )
     ((rejected, _),) = publisher.rejecteds
@@ -124,7 +127,7 @@ async def test_bad_repartition_record_is_rejected_not_raised() -> None:
     assert base64.b64encode(rejected.original) == base64.b64encode(b"{}")
 
 
-async def test_five_similar_complaints_open_one_cluster() -> None:
+def test_five_similar_complaints_open_one_cluster() -> None:
     handlers, publisher, *_ = build()
     for n in range(1, 6):
         accepted = complaint(
@@ -134,17 +137,17 @@ async def test_five_similar_complaints_open_one_cluster() -> None:
             accepted_at=T0 + timedelta(minutes=n),
         )
         record = encode(accepted, source="/services/intake", id=f"C-{n}", time=T0)
-        await handlers.accepted(record.value, record.headers, ACCEPTED)
+        handlers.accepted(record.value, record.headers, ACCEPTED)
     for message in publisher.to_customers:
-        await handlers.customer(message.model_dump_json().encode(), ACCEPTED)
+        handlers.customer(message.model_dump_json().encode(), ACCEPTED)
     for message in publisher.to_windows:
-        await handlers.windowed(message.model_dump_json().encode(), ACCEPTED)
+        handlers.windowed(message.model_dump_json().encode(), ACCEPTED)
     scopes = [e.scope for e in publisher.classifieds]
     assert scopes == [Scope.INDIVIDUAL] * 4 + [Scope.COMMON]
     assert publisher.classifieds[-1].cluster_size == 5
 
 
-async def test_customer_stage_links_a_duplicate_and_writes_only_on_change() -> None:
+def test_customer_stage_links_a_duplicate_and_writes_only_on_change() -> None:
     from complaints_schemas.events import Channel
 
     handlers, publisher, *_ = build()
@@ -158,28 +161,21 @@ async def test_customer_stage_links_a_duplicate_and_writes_only_on_change() -> N
     )
     for accepted in (first, second, second):  # the second is redelivered
         record = encode(accepted, source="/services/intake", id=accepted.complaint_id, time=T0)
-        await handlers.accepted(record.value, record.headers, ACCEPTED)
+        handlers.accepted(record.value, record.headers, ACCEPTED)
     customers = handlers._customers
     assert isinstance(customers, MemoryCustomerStore)
     for message in publisher.to_customers:
-        await handlers.customer(message.model_dump_json().encode(), ACCEPTED)
+        handlers.customer(message.model_dump_json().encode(), ACCEPTED)
     assert customers.writes == 2  # the redelivery changed nothing
     for message in publisher.to_windows:
-        await handlers.windowed(message.model_dump_json().encode(), ACCEPTED)
+        handlers.windowed(message.model_dump_json().encode(), ACCEPTED)
     assert [e.duplicate_of for e in publisher.classifieds] == [None, "C-1", "C-1"]
 
 
-async def test_a_record_whose_handling_raises_is_dead_lettered_with_the_error() -> None:
+def test_a_record_whose_handling_raises_is_dead_lettered_with_the_error() -> None:
     handlers, publisher, *_ = build()
     record = encode(complaint("C-1"), source="/services/intake", id="C-1", time=T0)
-
-    async def failed(exc: Exception) -> None:
-        await handlers.failed(record.value, ACCEPTED, exc)
-
-    async def broken() -> None:
-        raise KeyError("no department for category")
-
-    await handle_record(broken, origin=ACCEPTED, failed=failed, retryable=())
+    handlers.failed(record.value, ACCEPTED, KeyError("no department for category"))
     ((rejected, _),) = publisher.rejecteds
     assert rejected.reason == "processing_failed"
     assert "no department for category" in rejected.detail

@@ -1,4 +1,4 @@
-"""What the faust services (classifier, escalation) share: the App and the worker.
+"""What the faust service (escalation) needs: the App and the worker.
 
 Imported only by services that depend on faust-streaming; the kit itself does not.
 """

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 import sys
 
 from prometheus_client import CollectorRegistry, disable_created_metrics
 
 from complaints_classifier.app import (
+    ClassifierService,
     build_service,
     customer_topic_name,
     internal_topics,
@@ -19,7 +22,6 @@ from complaints_kit.kafka import start_on_topics
 from complaints_kit.lag import ConsumerLagCollector
 from complaints_kit.logs import configure_logging
 from complaints_kit.settings import KafkaSettings
-from complaints_kit.streams import JsonLoggingWorker
 from complaints_schemas.topics import ACCEPTED, ALL_TOPICS
 
 SERVICE = "classifier"
@@ -50,17 +52,17 @@ def main() -> None:
         kafka, group=settings.app_id, topics=[ACCEPTED.name, *stages], registry=registry
     )
     service = build_service(settings, kafka, rules=rules, registry=registry)
-    worker = JsonLoggingWorker(
-        service.app,
-        service=SERVICE,
-        log_level=settings.log_level,
-        log_json=settings.log_json,
-        loglevel=settings.log_level,
-        quiet=True,
-        redirect_stdouts=False,
-    )
-    # Handles SIGTERM/SIGINT: stops agents, flushes, commits and leaves the group.
-    worker.execute_from_commandline()
+    asyncio.run(serve(service))
+
+
+async def serve(service: ClassifierService) -> None:
+    """SIGTERM/SIGINT: finish the batch in hand, commit, leave the group, stop."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await service.run(stop)
+    log.info("classifier stopped")
 
 
 if __name__ == "__main__":

@@ -1,30 +1,33 @@
-"""Builds the classifier from settings: faust app, topics, window table, agents, ops server."""
+"""Builds the classifier from settings: clients, stores, handlers, the stream loop, ops server.
+
+Nothing connects here: `ClassifierService.run` starts the ops server and the stream loop.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
+import threading
 import time
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-import faust
 from prometheus_client import CollectorRegistry
 
+from complaints_classifier.domain.customer import CustomerState
 from complaints_classifier.domain.rules import RuleSet
-from complaints_classifier.inbound.agents import register_agents
+from complaints_classifier.domain.window import WindowState
 from complaints_classifier.inbound.handlers import Handlers
+from complaints_classifier.inbound.stream import ClassifierStream, Readiness, StreamTopics
 from complaints_classifier.live_rules import LiveRules
 from complaints_classifier.metrics import ClassifierMetrics
-from complaints_classifier.outbound.customer_store import TableCustomerStore
-from complaints_classifier.outbound.publisher import FaustPublisher
-from complaints_classifier.outbound.window_store import TableWindowStore
+from complaints_classifier.outbound.publisher import BatchPublisher, Outbox
+from complaints_classifier.outbound.state import ChangelogStore
 from complaints_classifier.settings import ClassifierSettings
 from complaints_kit.clock import Clock, service_clock
+from complaints_kit.kafka import consumer_config, producer_config
 from complaints_kit.ops_server import OpsServer
 from complaints_kit.settings import KafkaSettings
-from complaints_kit.streams import RAW, faust_app
 from complaints_schemas.topics import (
     ACCEPTED,
     CLASSIFIED,
@@ -39,26 +42,7 @@ log = logging.getLogger(__name__)
 WINDOW_TABLE = "windows"
 CUSTOMER_TABLE = "customers"
 
-
-@dataclass
-class Readiness:
-    """Ready once partitions are assigned and the window table recovered; not while rebalancing."""
-
-    ready: bool = False
-    started_at: float = field(default_factory=time.monotonic)
-    first_ready_after_s: float | None = None
-
-    def __call__(self) -> bool:
-        return self.ready
-
-
-@dataclass
-class ClassifierService:
-    app: faust.App
-    handlers: Handlers
-    readiness: Readiness
-    registry: CollectorRegistry
-    rules: LiveRules
+__all__ = ["ClassifierService", "Readiness", "RuleReloads", "build_service", "internal_topics"]
 
 
 def repartition_topic_name(app_id: str) -> str:
@@ -69,11 +53,23 @@ def customer_topic_name(app_id: str) -> str:
     return f"{app_id}-by-customer"
 
 
+def changelog_topic_name(app_id: str, table: str) -> str:
+    return f"{app_id}-{table}-changelog"
+
+
+def stream_topics(app_id: str) -> StreamTopics:
+    return StreamTopics(
+        accepted=ACCEPTED.name,
+        by_customer=customer_topic_name(app_id),
+        by_fingerprint=repartition_topic_name(app_id),
+    )
+
+
 def internal_topics(app_id: str) -> list[Topic]:
     """The repartition and changelog topics, created before the worker joins its group.
 
-    If faust creates them itself, the group's first assignment can run before the broker's
-    metadata shows the newest one; that topic is then ignored and its stage never runs.
+    The names are those of the faust era, so an upgraded worker keeps its group's offsets
+    and restores the state its predecessor wrote.
     """
     week_ms = 7 * 24 * 3600 * 1000
     repartition = [
@@ -85,7 +81,7 @@ def internal_topics(app_id: str) -> list[Topic]:
     ]
     changelogs = [
         Topic(
-            f"{app_id}-{table}-changelog",
+            changelog_topic_name(app_id, table),
             COMPLAINT_PARTITIONS,
             key,
             "classifier table changelog",
@@ -96,6 +92,78 @@ def internal_topics(app_id: str) -> list[Topic]:
     return repartition + changelogs
 
 
+class RuleReloads:
+    """SIGHUP's reloads and the file poll, applied by the stream loop between batches."""
+
+    def __init__(self, rules: LiveRules, *, poll_seconds: float) -> None:
+        self._rules = rules
+        self._poll_seconds = poll_seconds
+        self._requested = threading.Event()
+        self._last_poll = time.monotonic()
+
+    def request(self) -> None:
+        """From the signal handler (another thread): reload before the next batch."""
+        self._requested.set()
+
+    def __call__(self) -> None:
+        if self._requested.is_set():
+            self._requested.clear()
+            self._rules.reload(trigger="SIGHUP")
+        now = time.monotonic()
+        if self._poll_seconds > 0 and now - self._last_poll >= self._poll_seconds:
+            self._last_poll = now
+            self._rules.poll()
+
+
+@dataclass
+class ClassifierService:
+    stream: ClassifierStream
+    handlers: Handlers
+    readiness: Readiness
+    registry: CollectorRegistry
+    rules: LiveRules
+    ops: OpsServer
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Serve ops and run the stream loop (in its own thread) until `stop` is set.
+
+        SIGHUP asks for a rules reload; the loop applies it between batches, as it applies
+        the file poll, so a batch never mixes two rule sets.
+        """
+        loop = asyncio.get_running_loop()
+        halt, ended = threading.Event(), asyncio.Event()
+        failures: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                self.stream.run(halt)
+            except BaseException as exc:
+                failures.append(exc)
+            finally:  # however the loop ended, the service stops with it
+                loop.call_soon_threadsafe(ended.set)
+
+        loop.add_signal_handler(signal.SIGHUP, self.reloads.request)
+        await self.ops.start()
+        log.info("ops server listening", extra={"port": self.ops.port})
+        worker = threading.Thread(target=work, name="classifier-stream", daemon=True)
+        worker.start()
+        waits = {asyncio.create_task(stop.wait()), asyncio.create_task(ended.wait())}
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            halt.set()
+            await ended.wait()
+        finally:
+            for task in waits:
+                task.cancel()
+            await self.ops.stop()
+        if failures:
+            raise RuntimeError("the stream loop failed") from failures[0]
+        if not stop.is_set():
+            raise RuntimeError("the stream loop ended unasked")
+
+    reloads: RuleReloads
+
+
 def build_service(
     settings: ClassifierSettings,
     kafka: KafkaSettings,
@@ -104,112 +172,66 @@ def build_service(
     clock: Clock | None = None,
     registry: CollectorRegistry | None = None,
 ) -> ClassifierService:
-    """Wire everything; nothing connects until the faust worker starts the app."""
+    """Wire everything; the clients connect once the service runs."""
     clock = clock or service_clock()
     registry = registry or CollectorRegistry()
     metrics = ClassifierMetrics(registry, categories=tuple(c.id for c in rules.categories))
-    app = faust_app(settings.app_id, kafka, data_dir=settings.data_dir)
-    raw = RAW
-    accepted = app.topic(ACCEPTED.name, **raw)
-    # Internal: records keyed by customer id, so one worker owns each customer's history.
-    by_customer = app.topic(
-        customer_topic_name(settings.app_id),
-        partitions=kafka.topic_partitions,
-        internal=True,
-        retention=7 * 24 * 3600,
-        **raw,
+    topics = stream_topics(settings.app_id)
+    customers = ChangelogStore(
+        changelog=changelog_topic_name(settings.app_id, CUSTOMER_TABLE), model=CustomerState
     )
-    # Internal: records keyed by fingerprint, so one worker owns each fingerprint's window.
-    by_fingerprint = app.topic(
-        repartition_topic_name(settings.app_id),
-        partitions=kafka.topic_partitions,
-        internal=True,
-        retention=7 * 24 * 3600,
-        **raw,
+    windows = ChangelogStore(
+        changelog=changelog_topic_name(settings.app_id, WINDOW_TABLE), model=WindowState
     )
-    classified = app.topic(CLASSIFIED.name, **raw)
-    rejected = app.topic(REJECTED.name, **raw)
-    table = app.Table(
-        WINDOW_TABLE,
-        default=None,
-        partitions=kafka.topic_partitions,
-        # JSON keys (fingerprint) and values (WindowState dumps), whatever the app defaults.
-        schema=faust.Schema(key_serializer="json", value_serializer="json"),
-        help="Sliding window and open cluster per fingerprint.",
-    )
-    customers = app.Table(
-        CUSTOMER_TABLE,
-        default=None,
-        partitions=kafka.topic_partitions,
-        schema=faust.Schema(key_serializer="json", value_serializer="json"),
-        help="Each customer's recent complaints: repeats and omni-channel duplicates.",
-    )
+    outbox = Outbox(producer_config(kafka, **{"linger.ms": 2}))
     live = LiveRules(settings.rules_path(), rules, metrics=metrics)
     handlers = Handlers(
         rules=live,
-        customers=TableCustomerStore(customers),
-        store=TableWindowStore(table),
-        publisher=FaustPublisher(
-            to_customer=by_customer,
-            to_window=by_fingerprint,
-            classified=classified,
-            rejected=rejected,
+        customers=customers,
+        store=windows,
+        publisher=BatchPublisher(
+            outbox,
+            to_customer=topics.by_customer,
+            to_window=topics.by_fingerprint,
+            classified=CLASSIFIED.name,
+            rejected=REJECTED.name,
         ),
         clock=clock,
         metrics=metrics,
     )
-    register_agents(
-        app,
-        handlers=handlers,
-        accepted=accepted,
-        by_customer=by_customer,
-        by_fingerprint=by_fingerprint,
-    )
     readiness = Readiness()
+    consumer = consumer_config(
+        kafka,
+        settings.app_id,
+        # Fetch in large batches: the loop takes what has arrived, up to max_batch.
+        **{"fetch.wait.max.ms": 50, "queued.min.messages": 4 * settings.max_batch},
+    )
+    # Reads changelog partitions by assignment; never subscribes, never commits.
+    restorer = consumer_config(kafka, f"{settings.app_id}-restore")
     ops = OpsServer(
         registry=registry, ready=readiness, host=settings.ops_host, port=settings.ops_port
     )
-
-    async def serve_ops() -> None:
-        await ops.start()
-        log.info("ops server listening", extra={"port": ops.port})
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await ops.stop()
-
-    async def on_revoked(sender: Any, revoked: set[Any], **_: Any) -> None:
-        readiness.ready = False
-
-    async def reload_on_sighup() -> None:
-        asyncio.get_running_loop().add_signal_handler(
-            signal.SIGHUP, lambda: live.reload(trigger="SIGHUP")
-        )
-
-    app.task(serve_ops)
-    app.task(reload_on_sighup)
-    if settings.rules_poll_seconds > 0:
-
-        async def poll_rules_file() -> None:
-            live.poll()
-
-        app.timer(settings.rules_poll_seconds, name="classifier.rules_poll")(poll_rules_file)
-    app.on_partitions_revoked.connect(on_revoked)  # type: ignore[arg-type]
-
-    # Both tables share the topics' partitions; faust recovers them together.
-    @table.on_recover
-    async def on_recovered() -> None:
-        readiness.ready = True
-        if readiness.first_ready_after_s is None:
-            readiness.first_ready_after_s = time.monotonic() - readiness.started_at
-        log.info(
-            "window table recovered; ready",
-            extra={
-                "windows": len(table),
-                "since_start_s": round(time.monotonic() - readiness.started_at, 3),
-            },
-        )
-
-    return ClassifierService(
-        app=app, handlers=handlers, readiness=readiness, registry=registry, rules=live
+    reloads = RuleReloads(live, poll_seconds=settings.rules_poll_seconds)
+    stream = ClassifierStream(
+        consumer=consumer,
+        restorer=restorer,
+        outbox=outbox,
+        handlers=handlers,
+        customers=customers,
+        windows=windows,
+        topics=topics,
+        readiness=readiness,
+        metrics=metrics,
+        max_batch=settings.max_batch,
+        between_batches=reloads,
     )
+    service = ClassifierService(
+        stream=stream,
+        handlers=handlers,
+        readiness=readiness,
+        registry=registry,
+        rules=live,
+        ops=ops,
+        reloads=reloads,
+    )
+    return service

@@ -8,6 +8,7 @@ from complaints_schemas.events import Scope, Severity
 
 # Processing time from receipt on complaints.accepted.v1 to ComplaintClassified acknowledged.
 DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+BATCH_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500, 1000, 2000)
 
 
 class ClassifierMetrics:
@@ -73,6 +74,25 @@ class ClassifierMetrics:
             ["cause"],
             registry=registry,
         )
+        self.batch_messages = Histogram(
+            "complaints_classifier_batch_messages",
+            "Messages (records) handled per batch: one delivery wait and one commit per batch.",
+            buckets=BATCH_BUCKETS,
+            registry=registry,
+        )
+        self.batches_failed = Counter(
+            "complaints_classifier_batches_failed_total",
+            "Batches the broker did not fully acknowledge: not committed, read again.",
+            registry=registry,
+        )
+        self.commits = Counter(
+            "complaints_classifier_commits_total",
+            "Offset commits of handled batches, by outcome (ok, error).",
+            ["outcome"],
+            registry=registry,
+        )
+        for outcome in ("ok", "error"):
+            self.commits.labels(outcome)
         self.rules_categories = Gauge(
             "complaints_classifier_rules_categories",
             "Categories in the loaded rule set.",

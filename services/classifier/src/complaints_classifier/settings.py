@@ -20,7 +20,16 @@ class ClassifierSettings(OpsSettings):
 
     ops_port: int = Field(default=9101, ge=0, le=65535)
     rules_file: Path = DEFAULT_RULES_FILE
-    data_dir: Path = Path(tempfile.gettempdir()) / "complaints-classifier"
+    data_dir: Path = Field(
+        default=Path(tempfile.gettempdir()) / "complaints-classifier",
+        description="Unused since the state lives only in the changelog topics; still accepted.",
+    )
+    max_batch: int = Field(
+        default=500,
+        ge=1,
+        le=100_000,
+        description="Records handled per batch: one delivery wait and one commit per batch.",
+    )
     rules_poll_seconds: float = Field(
         default=2.0,
         ge=0,
@@ -28,7 +37,7 @@ class ClassifierSettings(OpsSettings):
     )
     app_id: str = Field(
         default="complaints-classifier",
-        description="faust app id: the consumer group and the prefix of internal topics.",
+        description="The consumer group and the prefix of the internal topics.",
     )
 
     def rules_path(self) -> Path:

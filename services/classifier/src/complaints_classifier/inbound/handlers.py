@@ -1,8 +1,11 @@
-"""The three stages, free of faust: decode -> domain -> publish; bad input becomes a dead letter."""
+"""The three stages, free of the broker client: decode -> domain -> publish; bad input becomes a
+dead letter. Synchronous: the stream loop calls them record by record within a batch, and
+the publisher only queues; the loop waits for the broker once per batch."""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from pydantic import ValidationError
 
@@ -46,49 +49,51 @@ class Handlers:
         self._publisher = publisher
         self._clock = clock
         self._metrics = metrics
+        self._received: list[datetime] = []  # this batch's classified complaints, for `settled`
 
-    async def accepted(self, value: bytes | None, headers: Headers, origin: Origin) -> None:
+    def accepted(self, value: bytes | None, headers: Headers, origin: Origin) -> None:
         """Stage 1: classify the content and forward it keyed by customer id."""
         received_at = self._clock.now()
         try:
             complaint = decode(ComplaintAccepted, value, headers).data
         except DecodeError as exc:
-            await self._reject(value, origin, reason=exc.reason, detail=exc.detail, error=exc)
+            self._reject(value, origin, reason=exc.reason, detail=exc.detail, error=exc)
             return
         content = self._rules.classifier.classify(complaint)
-        await self._publisher.to_customer(ToWindow(content=content, received_at=received_at))
+        self._publisher.to_customer(ToWindow(content=content, received_at=received_at))
 
-    async def customer(self, value: bytes | None, origin: Origin) -> None:
+    def customer(self, value: bytes | None, origin: Origin) -> None:
         """Stage 2 (owner of the customer): repeats and omni-channel duplicates; by fingerprint."""
-        message = await self._internal(value, origin)
+        message = self._internal(value, origin)
         if message is None:
             return
         customer_id = message.content.complaint.customer.id
         content, history = customer_stage(
-            message.content, self._customers.get(customer_id), rules=self._rules.rules
+            message.content,
+            self._customers.get(customer_id, partition=origin.partition),
+            rules=self._rules.rules,
         )
         if history.changed:
-            self._customers.put(customer_id, history.state)
-        await self._publisher.to_window(message.model_copy(update={"content": content}))
+            self._customers.put(customer_id, history.state, partition=origin.partition)
+        self._publisher.to_window(message.model_copy(update={"content": content}))
 
-    async def windowed(self, value: bytes | None, origin: Origin) -> None:
+    def windowed(self, value: bytes | None, origin: Origin) -> None:
         """Stage 3 (owner of the fingerprint): count in the window, decide scope, publish."""
-        message = await self._internal(value, origin)
+        message = self._internal(value, origin)
         if message is None:
             return
         content = message.content
         event, outcome = window_stage(
             content,
-            self._store.get(content.fingerprint),
+            self._store.get(content.fingerprint, partition=origin.partition),
             rules=self._rules.rules,
             classified_at=self._clock.now(),
             similarity=self._rules.classifier.similarity_threshold,
         )
         if outcome.changed:
-            self._store.put(content.fingerprint, outcome.state)
-        await self._publisher.classified(event)
-        elapsed = (self._clock.now() - message.received_at).total_seconds()
-        self._metrics.duration.observe(max(elapsed, 0.0))  # received -> broker has the decision
+            self._store.put(content.fingerprint, outcome.state, partition=origin.partition)
+        self._publisher.classified(event)
+        self._received.append(message.received_at)
         self._count(event, duplicate=outcome.duplicate, late=outcome.late, opened=outcome.opened)
         log.info(
             "complaint classified",
@@ -107,6 +112,17 @@ class Handlers:
                 "reasons": [f"{r.rule}: {r.detail}" for r in event.reasons],
             },
         )
+
+    def settled(self) -> None:
+        """The batch's records are acknowledged by the broker: received -> decision delivered."""
+        now = self._clock.now()
+        for received_at in self._received:
+            self._metrics.duration.observe(max((now - received_at).total_seconds(), 0.0))
+        self._received.clear()
+
+    def discarded(self) -> None:
+        """The batch failed and is handled again: nothing of it was delivered for sure."""
+        self._received.clear()
 
     def _count(
         self, event: ComplaintClassified, *, duplicate: bool, late: bool, opened: bool
@@ -132,22 +148,22 @@ class Handlers:
             ):
                 m.risk_causes.labels("model").inc()  # one label whatever the model's version
 
-    async def failed(self, value: bytes | None, origin: Origin, error: Exception) -> None:
+    def failed(self, value: bytes | None, origin: Origin, error: Exception) -> None:
         """A record whose handling raised (a bug on its path): dead-lettered with the error."""
         exc = DecodeError("processing_failed", repr(error))
-        await self._reject(value, origin, reason=exc.reason, detail=exc.detail, error=exc)
+        self._reject(value, origin, reason=exc.reason, detail=exc.detail, error=exc)
 
-    async def _internal(self, value: bytes | None, origin: Origin) -> ToWindow | None:
+    def _internal(self, value: bytes | None, origin: Origin) -> ToWindow | None:
         try:
             return ToWindow.model_validate_json(value or b"")
         except ValidationError as exc:
             error = DecodeError(
                 "invalid_event", "not a classifier repartition record", field_errors(exc)
             )
-            await self._reject(value, origin, reason=error.reason, detail=error.detail, error=error)
+            self._reject(value, origin, reason=error.reason, detail=error.detail, error=error)
             return None
 
-    async def _reject(
+    def _reject(
         self,
         value: bytes | None,
         origin: Origin,
@@ -164,7 +180,7 @@ class Handlers:
             offset=origin.offset,
             at=self._clock.now(),
         )
-        await self._publisher.rejected(event, id=dead_letter_id)
+        self._publisher.rejected(event, id=dead_letter_id)
         self._metrics.rejected.labels(reason).inc()
         log.warning(
             "record rejected",
