@@ -13,9 +13,9 @@ from complaints_notifier.routing_file import RoutingFileError, load_routing
 from complaints_schemas.events import EscalationKind, Scope
 
 from .factories import escalated
-from .test_routing import ENV, EXAMPLE
+from .test_routing import ENV, EXAMPLE, POLICY
 
-NAMES = load_routing(EXAMPLE, env=ENV).routing.names
+NAMES = load_routing(EXAMPLE, env=ENV, policy_file=POLICY).routing.names
 FORMATS = ("md", "slack", "txt", "html")
 
 
