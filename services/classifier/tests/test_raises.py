@@ -97,7 +97,9 @@ def test_a_redelivered_complaint_gets_the_same_severity() -> None:
 
 
 @pytest.mark.parametrize("resent_after", [timedelta(seconds=1), timedelta(hours=3), 3 * D])
-def test_a_complaint_accepted_again_later_is_not_a_repeat_of_itself(resent_after: timedelta) -> None:
+def test_a_complaint_accepted_again_later_is_not_a_repeat_of_itself(
+    resent_after: timedelta,
+) -> None:
     # A resend that reached a second intake process (or came after a restart) is published
     # again under the same complaint id with a later accepted_at.
     pipeline = InMemoryPipeline(rules())
