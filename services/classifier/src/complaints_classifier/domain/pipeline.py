@@ -12,6 +12,7 @@ from complaints_classifier.domain.customer import (
     apply_history,
 )
 from complaints_classifier.domain.decision import decide
+from complaints_classifier.domain.identity import customer_identity
 from complaints_classifier.domain.rules import RuleSet
 from complaints_classifier.domain.window import WindowOutcome, WindowState, add_to_window
 from complaints_schemas.events import ComplaintAccepted, ComplaintClassified
@@ -59,7 +60,14 @@ def window_stage(
 class InMemoryPipeline:
     """Classifies a stream in arrival order with the state in dicts, like the faust tables."""
 
-    def __init__(self, rules: RuleSet, classifier: ContentClassifier | None = None) -> None:
+    def __init__(
+        self,
+        rules: RuleSet,
+        classifier: ContentClassifier | None = None,
+        *,
+        identity_key: bytes | None = None,
+    ) -> None:
+        self.identity_key = identity_key
         self.rules = rules
         self.classifier = classifier or ContentClassifier(rules)
         self.customers: dict[str, CustomerState] = {}
@@ -70,7 +78,7 @@ class InMemoryPipeline:
         self, complaint: ComplaintAccepted, *, classified_at: datetime | None = None
     ) -> ComplaintClassified:
         content = self.classifier.classify(complaint)
-        customer_id = complaint.customer.id
+        customer_id = customer_identity(complaint.customer, key=self.identity_key)
         content, history = customer_stage(
             content, self.customers.get(customer_id), rules=self.rules
         )

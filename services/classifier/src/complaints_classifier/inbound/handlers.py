@@ -6,6 +6,7 @@ import logging
 
 from pydantic import ValidationError
 
+from complaints_classifier.domain.identity import customer_identity
 from complaints_classifier.domain.pipeline import customer_stage, window_stage
 from complaints_classifier.live_rules import CurrentRules
 from complaints_classifier.metrics import ClassifierMetrics
@@ -39,7 +40,10 @@ class Handlers:
         publisher: Publisher,
         clock: Clock,
         metrics: ClassifierMetrics,
+        identity_key: bytes | None = None,
     ) -> None:
+        # Customers match on keyed hashes of phone or email with it (never logged).
+        self._identity_key = identity_key
         self._rules = rules
         self._customers = customers
         self._store = store
@@ -56,14 +60,17 @@ class Handlers:
             await self._reject(value, origin, reason=exc.reason, detail=exc.detail, error=exc)
             return
         content = self._rules.classifier.classify(complaint)
-        await self._publisher.to_customer(ToWindow(content=content, received_at=received_at))
+        identity = customer_identity(complaint.customer, key=self._identity_key)
+        await self._publisher.to_customer(
+            ToWindow(content=content, received_at=received_at, identity=identity)
+        )
 
     async def customer(self, value: bytes | None, origin: Origin) -> None:
         """Stage 2 (owner of the customer): repeats and omni-channel duplicates; by fingerprint."""
         message = await self._internal(value, origin)
         if message is None:
             return
-        customer_id = message.content.complaint.customer.id
+        customer_id = message.customer_key
         content, history = customer_stage(
             message.content, self._customers.get(customer_id), rules=self._rules.rules
         )

@@ -15,7 +15,7 @@ SOURCE = "/services/classifier"
 
 class Publisher(Protocol):
     async def to_customer(self, message: ToWindow) -> None:
-        """Queue for the customer stage, keyed by customer id."""
+        """Queue for the customer stage, keyed by the customer's identity (`customer_key`)."""
         ...
 
     async def to_window(self, message: ToWindow) -> None:
@@ -43,7 +43,7 @@ class FaustPublisher:
         self._rejected = rejected
 
     async def to_customer(self, message: ToWindow) -> None:
-        key = message.content.complaint.customer.id.encode()
+        key = message.customer_key.encode()
         await _delivered(self._to_customer, key, message.model_dump_json().encode())
 
     async def to_window(self, message: ToWindow) -> None:
