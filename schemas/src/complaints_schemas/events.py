@@ -145,6 +145,10 @@ class ComplaintClassified(Event):
     cluster_opened: bool = Field(
         default=False, description="This complaint's arrival opened the cluster (its first)."
     )
+    cluster_channels: tuple[Channel, ...] = Field(
+        default=(),
+        description="The channels the cluster's complaints came through so far (with this one).",
+    )
     duplicate_of: Identifier | None = Field(
         default=None,
         description="The same customer's earlier complaint of the same kind through another "

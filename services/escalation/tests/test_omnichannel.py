@@ -120,3 +120,19 @@ def test_the_joined_state_round_trips_through_json() -> None:
     original = joined(original, dup)
     for state in (original, dup):
         assert ComplaintState.from_json(state.to_json()) == state
+
+
+def test_a_cluster_alert_names_the_clusters_channels() -> None:
+    from complaints_schemas.events import Scope
+
+    event = classified(
+        "CL-1", scope=Scope.COMMON, cluster_id="cluster.x.1", cluster_size=23
+    ).model_copy(update={"cluster_channels": (Channel.APP, Channel.HOTLINE, Channel.SOCIAL)})
+    state = on_classified(None, event, policy=SEEDS).state
+    steps = [e.event for e in on_due(state, token=state.version, now=state.clocks[0].started_at)]
+    (cluster,) = [e for e in steps if e.clock == "cluster"]
+    assert (cluster.cluster_size, cluster.channels) == (
+        23,
+        (Channel.APP, Channel.HOTLINE, Channel.SOCIAL),
+    )
+    assert ComplaintState.from_json(state.to_json()) == state

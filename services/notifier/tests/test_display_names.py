@@ -141,3 +141,25 @@ def test_the_originals_alert_names_the_channels_of_the_complaints_that_joined_it
     assert expected in render(n, format="txt")
     alone = render(note("response", language, channels=(Channel.APP,)), format="txt")
     assert expected.split("：")[0].split(":")[0] not in alone  # nothing joined: no line
+
+
+@pytest.mark.parametrize(
+    ("language", "expected", "part"),
+    [
+        ("zh", "同类投诉：23 件，4 个渠道", "4 个渠道"),
+        ("en", "Similar complaints: 23 (4 channels)", "4 channels"),
+    ],
+)
+def test_a_cluster_alert_says_how_many_complaints_and_channels_now(
+    language: str, expected: str, part: str
+) -> None:
+    channels = (Channel.APP, Channel.HOTLINE, Channel.SOCIAL, Channel.CHAT)
+    n = note(
+        "cluster", language, scope=Scope.COMMON, cluster_id="cl-7", cluster_size=23,
+        channels=channels,
+    )  # fmt: skip
+    for fmt in FORMATS:
+        assert part in render(n, format=fmt)  # type: ignore[arg-type]
+    assert expected in render(n, format="txt")
+    one = note("cluster", language, scope=Scope.COMMON, cluster_id="cl-7", cluster_size=23)
+    assert part not in render(one, format="txt")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 from complaints_classifier.domain.content import ContentClassifier, ContentDecision
 from complaints_classifier.domain.customer import (
@@ -15,7 +16,7 @@ from complaints_classifier.domain.decision import decide
 from complaints_classifier.domain.identity import customer_identity
 from complaints_classifier.domain.rules import RuleSet
 from complaints_classifier.domain.window import WindowOutcome, WindowState, add_to_window
-from complaints_schemas.events import ComplaintAccepted, ComplaintClassified
+from complaints_schemas.events import Channel, ComplaintAccepted, ComplaintClassified
 
 
 def customer_stage(
@@ -57,6 +58,34 @@ def window_stage(
     return event, outcome
 
 
+CHANNEL_RESOLUTION = timedelta(hours=1)
+
+
+def with_channels(
+    event: ComplaintClassified,
+    seen: Mapping[str, datetime],
+    *,
+    window: timedelta,
+) -> tuple[ComplaintClassified, dict[str, datetime]]:
+    """The channels of the fingerprint's complaints within the common window, this one's
+    included (each with when it was last seen); a clustered event carries them, in the order
+    they were last seen, as `cluster_channels` (the cluster's reach: "23 complaints, 4
+    channels"). The fingerprint's, not the similarity group's: an approximation when one
+    fingerprint holds two groups."""
+    at = event.complaint.accepted_at
+    channel = event.complaint.channel.value
+    last = seen.get(channel)
+    # A channel seen again within the hour keeps its time: one table write per channel and
+    # hour at most, for a window that ends up to an hour early for that channel.
+    fresh = last is not None and timedelta(0) <= at - last < CHANNEL_RESOLUTION
+    updated = dict(seen) if fresh or (last is not None and last > at) else {**seen, channel: at}
+    kept = {c: t for c, t in updated.items() if at - t <= window}
+    if event.cluster_id is None:
+        return event, kept
+    ordered = sorted(kept, key=lambda c: (kept[c], c))
+    return event.model_copy(update={"cluster_channels": tuple(Channel(c) for c in ordered)}), kept
+
+
 class InMemoryPipeline:
     """Classifies a stream in arrival order with the state in dicts, like the faust tables."""
 
@@ -72,6 +101,7 @@ class InMemoryPipeline:
         self.classifier = classifier or ContentClassifier(rules)
         self.customers: dict[str, CustomerState] = {}
         self.windows: dict[str, WindowState] = {}
+        self.channels: dict[str, dict[str, datetime]] = {}
         self.writes = 0
 
     def classify(
@@ -95,4 +125,8 @@ class InMemoryPipeline:
         if outcome.changed:
             self.windows[content.fingerprint] = outcome.state
             self.writes += 1
+        event, channels = with_channels(
+            event, self.channels.get(content.fingerprint, {}), window=self.rules.scope.common.window
+        )
+        self.channels[content.fingerprint] = channels
         return event

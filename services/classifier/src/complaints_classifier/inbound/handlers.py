@@ -7,7 +7,7 @@ import logging
 from pydantic import ValidationError
 
 from complaints_classifier.domain.identity import customer_identity
-from complaints_classifier.domain.pipeline import customer_stage, window_stage
+from complaints_classifier.domain.pipeline import customer_stage, window_stage, with_channels
 from complaints_classifier.live_rules import CurrentRules
 from complaints_classifier.metrics import ClassifierMetrics
 from complaints_classifier.outbound.customer_store import CustomerStore
@@ -93,6 +93,10 @@ class Handlers:
         )
         if outcome.changed:
             self._store.put(content.fingerprint, outcome.state)
+        seen = self._store.channels(content.fingerprint)
+        event, channels = with_channels(event, seen, window=self._rules.rules.scope.common.window)
+        if channels != seen:
+            self._store.put_channels(content.fingerprint, channels)
         await self._publisher.classified(event)
         elapsed = (self._clock.now() - message.received_at).total_seconds()
         self._metrics.duration.observe(max(elapsed, 0.0))  # received -> broker has the decision

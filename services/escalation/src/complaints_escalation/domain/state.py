@@ -240,6 +240,7 @@ class Classification:
     cluster_size: int | None = None
     customer_contact: str | None = None  # masked
     channel: str | None = None  # the channel it came through (None: a state from before)
+    cluster_channels: tuple[str, ...] = ()  # its cluster's channels when last classified
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +309,7 @@ class ComplaintState:
                 "cluster_size": c.cluster_size,
                 "customer_contact": c.customer_contact,
                 **({} if c.channel is None else {"channel": c.channel}),
+                **({"cluster_channels": list(c.cluster_channels)} if c.cluster_channels else {}),
             },
             "clocks": [_clock_json(k, encode_spec, encode_calendar) for k in self.clocks],
             "fired": list(self.fired),
@@ -353,6 +355,7 @@ class ComplaintState:
                 cluster_size=c.get("cluster_size"),
                 customer_contact=c.get("customer_contact"),
                 channel=c.get("channel"),
+                cluster_channels=tuple(c.get("cluster_channels", ())),
             ),
             clocks=tuple(_clock_from(k, decode_spec, decode_calendar) for k in data["clocks"]),
             fired=tuple(data["fired"]),

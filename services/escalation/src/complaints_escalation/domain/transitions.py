@@ -110,6 +110,7 @@ def on_classified(
         cluster_size=event.cluster_size,
         customer_contact=masked_contact(event.complaint.customer),
         channel=event.complaint.channel.value,
+        cluster_channels=tuple(ch.value for ch in event.cluster_channels),
     )
     if before.status is not Status.AWAITING_CLASSIFICATION:
         if before.duplicate_of is not None:  # it joined its original: no clocks to recompute
@@ -516,7 +517,13 @@ def _escalated(
         cluster_size=c.cluster_size if per_cluster else None,
         customer_contact=c.customer_contact,
         provisional_years=clock.provisional_years,
-        channels=tuple(Channel(ch) for ch in state.channels if ch in _CHANNELS),
+        # A cluster's alert speaks for the cluster: its channels; else this complaint's own
+        # and those of the duplicates that joined it.
+        channels=tuple(
+            Channel(ch)
+            for ch in (c.cluster_channels if per_cluster and c.cluster_channels else state.channels)
+            if ch in _CHANNELS
+        ),
         linked_complaints=tuple(cid for cid, _ in state.linked),
     )
 

@@ -51,6 +51,9 @@ class AlertView:
     # joined this one as duplicates; shown when any did.
     channels: tuple[str, ...] = ()
     linked: tuple[str, ...] = ()
+    # A cluster's alert: how many channels its complaints came through ("23 complaints, 4
+    # channels"); 0 on other alerts.
+    cluster_channels: int = 0
 
 
 CHANNEL_NAMES = {
@@ -110,6 +113,7 @@ def alert_view(notification: Notification, *, customer: str | None = None) -> Al
             for ch in escalation.channels
         ),
         linked=escalation.linked_complaints,
+        cluster_channels=len(escalation.channels) if escalation.cluster_size else 0,
     )
 
 
