@@ -70,7 +70,8 @@ CMD ["python", "-m", "complaints_escalation"]
 
 FROM runtime AS notifier
 COPY --from=build-notifier /app/.venv /app/.venv
-ENV NOTIFIER_OPS_HOST=0.0.0.0 NOTIFIER_OPS_PORT=9103
+ENV NOTIFIER_OPS_HOST=0.0.0.0 NOTIFIER_OPS_PORT=9103 \
+    NOTIFIER_POLICY_FILE=/app/config/escalation/policy.yaml
 EXPOSE 9103
 CMD ["python", "-m", "complaints_notifier"]
 

@@ -145,6 +145,10 @@ class ComplaintClassified(Event):
     cluster_opened: bool = Field(
         default=False, description="This complaint's arrival opened the cluster (its first)."
     )
+    cluster_channels: tuple[Channel, ...] = Field(
+        default=(),
+        description="The channels the cluster's complaints came through so far (with this one).",
+    )
     duplicate_of: Identifier | None = Field(
         default=None,
         description="The same customer's earlier complaint of the same kind through another "
@@ -181,12 +185,18 @@ class LifecycleAction(StrEnum):
     CALENDAR_RECOMPUTED = "calendar_recomputed"
     # A person's classification (triage, or a correction): severity, scope and/or category.
     RECLASSIFIED = "reclassified"
+    # Another complaint (`linked_complaint_id`, through `linked_channel`) is the same problem
+    # reported again (the classifier's duplicate_of): it joined this one and runs no chain of
+    # its own. Published by the escalation service, keyed by this (the original) complaint.
+    LINKED = "linked"
 
 
 # Steps only an operator's tool publishes; intake refuses them from channels.
 OPERATOR_ACTIONS = frozenset(
     {LifecycleAction.POLICY_REAPPLIED, LifecycleAction.CALENDAR_RECOMPUTED}
 )
+# Steps only the services publish; intake refuses them from channels and operators alike.
+SERVICE_ACTIONS = frozenset({LifecycleAction.LINKED})
 
 
 class ComplaintLifecycleEvent(Event):
@@ -209,11 +219,19 @@ class ComplaintLifecycleEvent(Event):
         description="The clock the step is about (an acknowledge link names its alert's clock): "
         "an acknowledgement naming a clock also stops that clock's escalation chain.",
     )
+    linked_complaint_id: Identifier | None = Field(
+        default=None, description="For `linked`: the complaint that joined this one."
+    )
+    linked_channel: Channel | None = Field(
+        default=None, description="For `linked`: the channel the joined complaint came through."
+    )
 
     @model_validator(mode="after")
     def _transfer_names_department(self) -> ComplaintLifecycleEvent:
         if (self.action is LifecycleAction.TRANSFERRED) != (self.to_department is not None):
             raise ValueError("to_department is required for, and only for, a transfer")
+        if (self.action is LifecycleAction.LINKED) != (self.linked_complaint_id is not None):
+            raise ValueError("linked_complaint_id is required for, and only for, a link")
         named = (self.severity, self.scope, self.category) != (None, None, None)
         if (self.action is LifecycleAction.RECLASSIFIED) != named:
             raise ValueError(
@@ -258,6 +276,15 @@ class ComplaintEscalated(Event):
         default=(),
         description="Years whose holidays the deadline was computed on provisionally: no "
         "official schedule was loaded for them (statutory days and weekends only).",
+    )
+    channels: tuple[Channel, ...] = Field(
+        default=(),
+        description="The channels the problem was reported through: the complaint's own, then "
+        "those of the complaints linked to it as duplicates (omni-channel).",
+    )
+    linked_complaints: tuple[Identifier, ...] = Field(
+        default=(),
+        description="Complaints that joined this one as duplicates (no chains of their own).",
     )
 
 
@@ -384,6 +411,14 @@ class ComplaintClocksUpdated(Event):
         default=None, description="The earliest step due on any running clock."
     )
     clocks: tuple[ClockView, ...] = ()
+    duplicate_of: Identifier | None = Field(
+        default=None,
+        description="The original this complaint joined as a duplicate (its alerts are the "
+        "original's; it has no clocks of its own).",
+    )
+    linked_complaints: tuple[Identifier, ...] = Field(
+        default=(), description="Complaints that joined this one as duplicates."
+    )
 
 
 EVENT_TYPES: tuple[type[Event], ...] = (

@@ -43,7 +43,9 @@ class FakePublisher:
         self.rejecteds.append((event, id))
 
 
-def build() -> tuple[Handlers, FakePublisher, MemoryWindowStore, CollectorRegistry, FakeClock]:
+def build(
+    identity_key: bytes | None = None,
+) -> tuple[Handlers, FakePublisher, MemoryWindowStore, CollectorRegistry, FakeClock]:
     publisher, store, registry = FakePublisher(), MemoryWindowStore(), CollectorRegistry()
     clock = FakeClock(T0)
     handlers = Handlers(
@@ -53,6 +55,7 @@ def build() -> tuple[Handlers, FakePublisher, MemoryWindowStore, CollectorRegist
         publisher=publisher,
         clock=clock,
         metrics=ClassifierMetrics(registry, categories=tuple(c.id for c in rules().categories)),
+        identity_key=identity_key,
     )
     return handlers, publisher, store, registry, clock
 
@@ -180,3 +183,31 @@ def test_a_record_whose_handling_raises_is_dead_lettered_with_the_error() -> Non
     assert rejected.reason == "processing_failed"
     assert "no department for category" in rejected.detail
     assert (rejected.original, rejected.offset) == (record.value, ACCEPTED.offset)
+
+
+def test_with_an_identity_key_two_customer_ids_with_one_phone_are_one_customer() -> None:
+    from complaints_schemas.events import Channel, Customer
+
+    handlers, publisher, *_ = build(identity_key=b"identity-key-for-tests-0123456789")
+    first = complaint("C-1", title="物流不更新").model_copy(
+        update={"customer": Customer(id="app-7", phone="+86 138-1234-1234")}
+    )
+    second = first.model_copy(
+        update={
+            "complaint_id": "C-2",
+            "channel": Channel.HOTLINE,
+            "customer": Customer(id="ivr-55", phone="13812341234"),
+            "accepted_at": T0 + timedelta(hours=1),
+        }
+    )
+    for accepted in (first, second):
+        record = encode(accepted, source="/services/intake", id=accepted.complaint_id, time=T0)
+        handlers.accepted(record.value, record.headers, ACCEPTED)
+    keys = {m.customer_key for m in publisher.to_customers}
+    assert len(keys) == 1  # one partition key and one history for both
+    assert all("13812341234" not in k for k in keys)
+    for message in publisher.to_customers:
+        handlers.customer(message.model_dump_json().encode(), ACCEPTED)
+    for message in publisher.to_windows:
+        handlers.windowed(message.model_dump_json().encode(), ACCEPTED)
+    assert [e.duplicate_of for e in publisher.classifieds] == [None, "C-1"]

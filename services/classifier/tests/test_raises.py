@@ -96,6 +96,33 @@ def test_a_redelivered_complaint_gets_the_same_severity() -> None:
     assert first_again.severity is Severity.GREEN
 
 
+@pytest.mark.parametrize("resent_after", [timedelta(seconds=1), timedelta(hours=3), 3 * D])
+def test_a_complaint_accepted_again_later_is_not_a_repeat_of_itself(
+    resent_after: timedelta,
+) -> None:
+    # A resend that reached a second intake process (or came after a restart) is published
+    # again under the same complaint id with a later accepted_at.
+    pipeline = InMemoryPipeline(rules())
+    first = pipeline.classify(complaint("C-1", accepted_at=T0))
+    resent = pipeline.classify(complaint("C-1", accepted_at=T0 + resent_after))
+    assert first.severity is resent.severity is Severity.GREEN
+    assert "severity.repeat" not in rule_ids(resent)
+    # ... and a later complaint counts it once, as one earlier complaint
+    later = pipeline.classify(complaint("C-2", accepted_at=T0 + 4 * D))
+    (repeat,) = [r for r in later.reasons if r.rule == "severity.repeat"]
+    assert "1 time(s) before within 7d (last C-1)" in repeat.detail
+
+
+def test_a_raised_complaint_resent_later_keeps_its_own_raise_only() -> None:
+    pipeline = InMemoryPipeline(rules())
+    pipeline.classify(complaint("C-1", accepted_at=T0))
+    second = pipeline.classify(complaint("C-2", accepted_at=T0 + D))
+    resent = pipeline.classify(complaint("C-2", accepted_at=T0 + 2 * D))
+    assert second.severity is resent.severity is Severity.YELLOW  # raised once, not twice
+    (repeat,) = [r for r in resent.reasons if r.rule == "severity.repeat"]
+    assert "1 time(s) before" in repeat.detail
+
+
 def test_repeat_is_per_customer() -> None:
     pipeline = InMemoryPipeline(rules())
     pipeline.classify(complaint("C-1", customer_id="a", accepted_at=T0))

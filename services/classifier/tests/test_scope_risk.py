@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from complaints_classifier.domain.pipeline import InMemoryPipeline
+from complaints_classifier.domain.pipeline import InMemoryPipeline, with_channels
 from complaints_classifier.domain.rules import RuleSet
 from complaints_schemas.events import Channel, ComplaintAccepted, CustomerTier, Scope, Severity
 
@@ -144,3 +144,43 @@ def test_a_vip_raised_to_red_by_tier_alone_is_not_risk() -> None:
         complaint("V-2", title="Refund not received", tier=CustomerTier.VIP)
     )
     assert (out.severity, out.scope) == (Severity.RED, Scope.INDIVIDUAL)
+
+
+def test_a_cluster_carries_the_channels_its_complaints_came_through() -> None:
+    pipeline = InMemoryPipeline(rules())
+    channels = [
+        Channel.APP,
+        Channel.HOTLINE,
+        Channel.APP,
+        Channel.SOCIAL,
+        Channel.CHAT,
+        Channel.APP,
+    ]
+    out = [
+        pipeline.classify(with_channel(logistics(n, at=T0 + n * H), ch))
+        for n, ch in enumerate(channels, start=1)
+    ]
+    assert [len(e.cluster_channels) for e in out] == [0, 0, 0, 0, 4, 4]  # once clustered
+    assert set(out[-1].cluster_channels) == {
+        Channel.APP,
+        Channel.HOTLINE,
+        Channel.SOCIAL,
+        Channel.CHAT,
+    }
+    assert out[-1].cluster_channels[-1] is Channel.APP  # the most recently seen last
+    # A channel not seen within the common window (24h) no longer counts.
+    seen = pipeline.windows[out[-1].fingerprint].channels
+    clustered = out[-1].model_copy(
+        update={"complaint": out[-1].complaint.model_copy(update={"accepted_at": T0 + 27 * H})}
+    )
+    event, kept = with_channels(clustered, seen, window=24 * H)
+    assert set(kept) == {"app", "social", "chat"}  # hotline was last seen at T0 + 2h
+    assert event.cluster_channels[-1] is Channel.APP
+
+
+def test_a_redelivered_complaint_does_not_add_its_channel_twice() -> None:
+    pipeline = InMemoryPipeline(rules())
+    for n in range(1, 6):
+        pipeline.classify(with_channel(logistics(n, at=T0 + n * H), Channel.APP))
+    again = pipeline.classify(with_channel(logistics(5, at=T0 + 5 * H), Channel.APP))
+    assert again.cluster_channels == (Channel.APP,)

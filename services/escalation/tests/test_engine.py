@@ -80,8 +80,8 @@ def test_warning_breach_and_levels_arrive_in_order_with_targets() -> None:
     events = [e.event for e in on_due(again, token=again.version, now=t0 + 30 * MIN)]
     assert [e.targets for e in events] == [
         ("handler",),
-        ("payments-lead",),  # roles resolved to the department's named owners
-        ("payments-head",),
+        ("team_lead",),  # roles: the notifier's directory says who they are per department
+        ("department_owner",),
     ]
 
 
@@ -170,7 +170,7 @@ def test_transfer_takes_the_new_departments_calendar_and_owners() -> None:
     assert closure.deadline == datetime(2025, 3, 11, 19, 59, tzinfo=SH)
     (_, level2, _) = on_due(moved.state, token=moved.state.version, now=FRIDAY_EVENING + 30 * MIN)
     assert level2.event.department == "logistics"
-    assert level2.event.targets == ("logistics-lead",)
+    assert level2.event.targets == ("team_lead",)  # the notifier resolves it for logistics
 
 
 def test_reclassification_recomputes_clocks() -> None:
@@ -212,7 +212,7 @@ def test_common_cluster_is_escalated_once_with_the_count() -> None:
         ]
         ids.add(step.escalation_id)
         sizes.append(step.cluster_size)
-        assert step.targets == ("payments-head",)
+        assert step.targets == ("department_owner",)
     assert len(ids) == 1  # one id for the cluster: the notifier alerts once
     assert sizes == [3, 4, 9]  # each repeat carries the current count
 
@@ -268,6 +268,11 @@ def test_env_override_keeps_other_clocks() -> None:
         ),
         ("policies: []\n", "policy.yaml:1: version is required"),
         ("version: 1\nwhatever: 2\npolicies: []\n", "policy.yaml:1: top level: unknown key"),
+        (
+            # a second directory of who is paged: the notifier's directory.roles is the one
+            "version: 1\nowners:\n  payments: {team_lead: li.wei}\npolicies: []\n",
+            "policy.yaml:3: owners: who is paged is no longer named here",
+        ),
     ],
 )
 def test_invalid_policy_files_name_file_and_line(

@@ -23,7 +23,9 @@ from complaints_kit.clock import FakeClock
 from complaints_kit.records import Origin, handle_record
 from complaints_schemas.cloudevents import encode
 from complaints_schemas.events import (
+    Channel,
     ComplaintEscalated,
+    ComplaintLifecycleEvent,
     ComplaintRejected,
     Event,
     LifecycleAction,
@@ -282,3 +284,32 @@ async def test_a_deadline_that_cannot_be_computed_is_dead_lettered(world: World)
     assert "unknown calendar 'gone'" in letter.detail
     assert letter.original  # the record as it arrived
     assert world.metric("complaints_escalation_calendar_errors_total", reason="calendar") == 1
+
+
+async def test_a_duplicate_sends_its_original_a_link_and_the_originals_alert_names_both() -> None:
+    world = World()
+    links: list[ComplaintLifecycleEvent] = []
+
+    async def collect(event: ComplaintLifecycleEvent) -> None:
+        links.append(event)
+
+    world.handlers.links = collect
+    await world.send(CLASSIFIED.name, classified("OC-1"))
+    original = classified("OC-2")
+    dup = original.model_copy(
+        update={
+            "complaint_id": "OC-2",
+            "duplicate_of": "OC-1",
+            "complaint": original.complaint.model_copy(update={"channel": Channel.HOTLINE}),
+        }
+    )
+    await world.send(CLASSIFIED.name, dup)
+    await world.send(CLASSIFIED.name, dup)  # a redelivery sends the (idempotent) link again
+    assert [(e.complaint_id, e.linked_complaint_id) for e in links] == [("OC-1", "OC-2")] * 2
+    for link in links:  # what the lifecycle topic brings back to the original's worker
+        await world.send(LIFECYCLE.name, link)
+    world.clock.set(T0 + 10 * MIN)
+    await world.fire_due()
+    assert [(e.complaint_id, e.channels) for e in world.publisher.sent] == [
+        ("OC-1", (Channel.APP, Channel.HOTLINE))
+    ]

@@ -10,12 +10,12 @@ from complaints_notifier.domain.display_names import DisplayNames
 from complaints_notifier.domain.notification import Context, Notification, Route
 from complaints_notifier.outbound.templates import render, title
 from complaints_notifier.routing_file import RoutingFileError, load_routing
-from complaints_schemas.events import EscalationKind, Scope
+from complaints_schemas.events import Channel, EscalationKind, Scope
 
 from .factories import escalated
-from .test_routing import ENV, EXAMPLE
+from .test_routing import ENV, EXAMPLE, POLICY
 
-NAMES = load_routing(EXAMPLE, env=ENV).routing.names
+NAMES = load_routing(EXAMPLE, env=ENV, policy_file=POLICY).routing.names
 FORMATS = ("md", "slack", "txt", "html")
 
 
@@ -118,3 +118,48 @@ def test_a_cluster_update_says_how_many_complaints_now(language: str, expected: 
     n = note("cluster", language, scope=Scope.COMMON, cluster_id="cl-7", cluster_size=23)
     assert expected in render(n, format="txt")
     assert NAMES.name("clocks", "cluster", language=language) in render(n, format="md")
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("zh", "渠道：App、热线（另有 1 件重复投诉并入：c-2）"),
+        ("en", "Channels: app, hotline (1 duplicate(s) joined: c-2)"),
+    ],
+)
+def test_the_originals_alert_names_the_channels_of_the_complaints_that_joined_it(
+    language: str, expected: str
+) -> None:
+    n = note(
+        "response",
+        language,
+        channels=(Channel.APP, Channel.HOTLINE),
+        linked_complaints=("c-2",),
+    )
+    for fmt in FORMATS:
+        assert expected.split("：")[0].split(":")[0] in render(n, format=fmt)  # type: ignore[arg-type]
+    assert expected in render(n, format="txt")
+    alone = render(note("response", language, channels=(Channel.APP,)), format="txt")
+    assert expected.split("：")[0].split(":")[0] not in alone  # nothing joined: no line
+
+
+@pytest.mark.parametrize(
+    ("language", "expected", "part"),
+    [
+        ("zh", "同类投诉：23 件，4 个渠道", "4 个渠道"),
+        ("en", "Similar complaints: 23 (4 channels)", "4 channels"),
+    ],
+)
+def test_a_cluster_alert_says_how_many_complaints_and_channels_now(
+    language: str, expected: str, part: str
+) -> None:
+    channels = (Channel.APP, Channel.HOTLINE, Channel.SOCIAL, Channel.CHAT)
+    n = note(
+        "cluster", language, scope=Scope.COMMON, cluster_id="cl-7", cluster_size=23,
+        channels=channels,
+    )  # fmt: skip
+    for fmt in FORMATS:
+        assert part in render(n, format=fmt)  # type: ignore[arg-type]
+    assert expected in render(n, format="txt")
+    one = note("cluster", language, scope=Scope.COMMON, cluster_id="cl-7", cluster_size=23)
+    assert part not in render(one, format="txt")

@@ -18,6 +18,7 @@ from complaints_schemas.events import Scope, Severity
 from .factories import escalated
 
 EXAMPLE = Path(__file__).parents[3] / "config" / "notifier" / "routing.yaml"
+POLICY = Path(__file__).parents[3] / "config" / "escalation" / "policy.yaml"
 ENV = {
     "DINGTALK_PAYMENTS_URL": "https://oapi.dingtalk.com/robot/send?access_token=t",
     "DINGTALK_PAYMENTS_SECRET": "SECabc",
@@ -35,7 +36,7 @@ NIGHT = datetime(2025, 3, 3, 15, 30, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def routing():  # type: ignore[no-untyped-def]
-    return load_routing(EXAMPLE, env=ENV).routing
+    return load_routing(EXAMPLE, env=ENV, policy_file=POLICY).routing
 
 
 def esc(department: str, *, severity: str = "yellow", scope: str = "individual", level: int = 1):  # type: ignore[no-untyped-def]
@@ -112,7 +113,7 @@ def test_quiet_hours(start: time, end: time, local: time, quiet: bool) -> None:
 
 
 def test_example_file_loads_with_channels() -> None:
-    config = load_routing(EXAMPLE, env=ENV)
+    config = load_routing(EXAMPLE, env=ENV, policy_file=POLICY)
     assert config.channels["payments-dingtalk"].options["secret"] == "SECabc"
     assert config.channels["directors-email"].options["port"] == 587
     assert config.routing.receivers["payments-oncall"].fallback == "directors-email"

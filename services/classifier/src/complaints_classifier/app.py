@@ -198,6 +198,9 @@ def build_service(
         ),
         clock=clock,
         metrics=metrics,
+        identity_key=settings.identity_key.get_secret_value().encode()
+        if settings.identity_key is not None
+        else None,
     )
     readiness = Readiness()
     consumer = consumer_config(

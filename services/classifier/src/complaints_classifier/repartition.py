@@ -14,3 +14,10 @@ class ToWindow(BaseModel):
 
     content: ContentDecision
     received_at: AwareDatetime  # wall clock at the first stage, for the latency histogram
+    # The customer's history key (domain/identity.py): a keyed hash of phone or email, or the
+    # customer id; None in records from before it (then the customer id).
+    identity: str | None = None
+
+    @property
+    def customer_key(self) -> str:
+        return self.identity or self.content.complaint.customer.id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from complaints_kit.settings import OpsSettings
@@ -35,6 +35,10 @@ class ClassifierSettings(OpsSettings):
         ge=0,
         description="How often to look at the rules file's mtime; 0: only on SIGHUP.",
     )
+    # Customers also match on normalised phone or email, compared as HMAC-SHA256 keyed hashes
+    # with this key (domain/identity.py); unset: by the channel's customer id only. Changing it
+    # starts every customer's history afresh (the hashes change).
+    identity_key: SecretStr | None = Field(default=None, min_length=16)
     app_id: str = Field(
         default="complaints-classifier",
         description="The consumer group and the prefix of the internal topics.",

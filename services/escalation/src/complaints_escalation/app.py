@@ -250,7 +250,11 @@ def build_service(
         help="Escalation state per complaint id.",
     )
     publisher = FaustPublisher(
-        escalated=escalated, rejected=rejected, due=due, clocks=app.topic(CLOCKS.name, **raw)
+        escalated=escalated,
+        rejected=rejected,
+        due=due,
+        clocks=app.topic(CLOCKS.name, **raw),
+        lifecycle=lifecycle,
     )
 
     async def fire(entries: Sequence[DueEntry]) -> None:
@@ -269,6 +273,7 @@ def build_service(
         clock=clock,
         metrics=metrics,
         clock_views=publisher.clocks if settings.publish_clocks else None,
+        links=publisher.linked,
     )
     register_agents(app, handlers=handlers, classified=classified, lifecycle=lifecycle, due=due)
     readiness = Readiness()

@@ -17,10 +17,17 @@ from complaints_intake.inbound.http.api import create_http_app
 from complaints_intake.inbound.kafka.consumer import SubmittedConsumer
 from complaints_intake.inbound.kafka.submitted import SubmittedRecordHandler
 from complaints_intake.metrics import IntakeMetrics
+from complaints_intake.outbound.accepted_log import AcceptedLog
 from complaints_intake.outbound.publisher import IntakePublisher
 from complaints_intake.settings import IntakeSettings
 from complaints_kit.clock import Clock, service_clock
-from complaints_kit.kafka import AsyncProducer, consumer_config, prepare_topics, producer_config
+from complaints_kit.kafka import (
+    AsyncProducer,
+    client_config,
+    consumer_config,
+    prepare_topics,
+    producer_config,
+)
 from complaints_kit.settings import KafkaSettings
 from complaints_schemas.topics import ALL_TOPICS, SUBMITTED
 
@@ -51,10 +58,17 @@ class IntakeRuntime:
         self._started = False
         self._consumer: SubmittedConsumer | None = None
         self._consumer_task: asyncio.Task[None] | None = None
+        self._accepted_log: AcceptedLog | None = None
+        self._accepted_task: asyncio.Task[None] | None = None
 
     def ready(self) -> bool:
         """Topics exist, the producer is up and, if enabled, the consumer is polling."""
         if not self._started or self._stop.is_set():
+            return False
+        log_task = self._accepted_task
+        if self._accepted_log is not None and (
+            log_task is None or log_task.done() or not self._accepted_log.loaded
+        ):
             return False
         if not self._settings.consume_submitted:
             return True
@@ -72,12 +86,19 @@ class IntakeRuntime:
             ttl=self._settings.dedup_ttl, max_entries=self._settings.dedup_max_entries
         )
         self._metrics.watch_dedup(lambda: len(dedup))
+        self._accepted_log = None
+        if self._settings.dedup_shared:
+            self._accepted_log = AcceptedLog(
+                client_config(self._kafka), window=dedup, ttl=self._settings.dedup_ttl
+            )
         handlers = IntakeHandlers(
             publisher=IntakePublisher(producer),
             dedup=dedup,
             clock=self._clock,
             metrics=self._metrics,
             window=self._settings.occurred_window(),
+            shared=self._accepted_log,
+            sync_timeout=self._settings.dedup_sync_timeout.total_seconds(),
         )
         app.state.handlers = handlers
         starting = asyncio.create_task(self._start(handlers), name="intake-start")
@@ -89,6 +110,7 @@ class IntakeRuntime:
             with contextlib.suppress(asyncio.CancelledError):
                 await starting
             await self._stop_consumer()
+            await self._stop_accepted_log()
             app.state.handlers = None
             # Anything still queued (e.g. a request cut short) gets its chance to be delivered.
             await asyncio.to_thread(producer.close, self._settings.shutdown_timeout.total_seconds())
@@ -98,6 +120,16 @@ class IntakeRuntime:
     async def _start(self, handlers: IntakeHandlers) -> None:
         if self._settings.provision_topics:
             await self._provision()
+        if self._accepted_log is not None:
+            # Read what every intake process accepted within the window before being ready.
+            accepted_log = self._accepted_log
+            self._accepted_task = asyncio.create_task(
+                accepted_log.run(self._stop, now=self._clock.now()), name="intake-accepted-log"
+            )
+            self._accepted_task.add_done_callback(_log_accepted_log_exit)
+            while not accepted_log.loaded and not self._accepted_task.done():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(self._accepted_task), timeout=0.05)
         if self._settings.consume_submitted:
             consumer = SubmittedConsumer(
                 consumer=Consumer(
@@ -133,6 +165,21 @@ class IntakeRuntime:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), timeout=PROVISION_RETRY)
 
+    async def _stop_accepted_log(self) -> None:
+        task = self._accepted_task
+        if task is None:
+            return
+        try:
+            await asyncio.wait_for(
+                asyncio.shield(task), timeout=self._settings.shutdown_timeout.total_seconds()
+            )
+        except TimeoutError:
+            task.cancel()
+        except Exception:
+            pass  # already logged by _log_accepted_log_exit
+        self._accepted_task = None
+        self._accepted_log = None
+
     async def _stop_consumer(self) -> None:
         task = self._consumer_task
         if task is None:
@@ -148,6 +195,11 @@ class IntakeRuntime:
             pass  # already logged by _log_consumer_exit
         self._consumer_task = None
         self._consumer = None
+
+
+def _log_accepted_log_exit(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("accepted log stopped", exc_info=task.exception())
 
 
 def _log_consumer_exit(task: asyncio.Task[None]) -> None:

@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from complaints_intake.domain.channels import DEFAULT_ACTIONS, Channel, Channels
-from complaints_schemas.events import OPERATOR_ACTIONS, LifecycleAction
+from complaints_schemas.events import OPERATOR_ACTIONS, SERVICE_ACTIONS, LifecycleAction
 from complaints_schemas.events import Channel as ChannelName
 
 
@@ -63,7 +63,9 @@ def load_channels(path: Path) -> Channels:
         ]
         raise ChannelsFileError("\n".join(problems)) from exc
     for name, entry in parsed.channels.items():
-        operator = sorted(a.value for a in set(entry.actions or ()) & OPERATOR_ACTIONS)
+        operator = sorted(
+            a.value for a in set(entry.actions or ()) & (OPERATOR_ACTIONS | SERVICE_ACTIONS)
+        )
         if operator:
             raise ChannelsFileError(
                 f"{path}: channels.{name}: {', '.join(operator)} is an operator's action"

@@ -30,6 +30,15 @@ class IntakeMetrics:
             ["source"],
             registry=registry,
         )
+        self.dedup_syncs = Counter(
+            "complaints_intake_dedup_syncs_total",
+            "Complaints not in this process's dedup window, checked against what other intake "
+            "processes accepted (complaints.accepted.v1 read to its end), by result.",
+            ["result"],
+            registry=registry,
+        )
+        for result in ("caught_up", "timeout"):
+            self.dedup_syncs.labels(result=result)
         self.lifecycle = Counter(
             "complaints_intake_lifecycle_events_total",
             "Lifecycle events published.",

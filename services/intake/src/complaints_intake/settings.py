@@ -13,6 +13,7 @@ from complaints_kit.settings import OpsSettings
 
 _DURATIONS = (
     "dedup_ttl",
+    "dedup_sync_timeout",
     "delivery_timeout",
     "shutdown_timeout",
     "occurred_max_age",
@@ -37,6 +38,13 @@ class IntakeSettings(OpsSettings):
     provision_topics: bool = True
     dedup_ttl: timedelta = timedelta(hours=24)
     dedup_max_entries: int = Field(default=100_000, ge=1)
+    # Read complaints.accepted.v1 back (from now - dedup_ttl at start, then tailed), so a resend
+    # that reaches another intake process or comes after a restart is a duplicate too
+    # (docs/decisions/0005-intake-dedup-across-processes.md). Off: this process's memory only.
+    dedup_shared: bool = True
+    # How long a complaint not seen here waits for that read to reach the broker's end; past
+    # it, the complaint is published as new (a redelivery downstream if it was not).
+    dedup_sync_timeout: timedelta = timedelta(seconds=2)
     batch_max_items: int = Field(default=500, ge=1)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     delivery_timeout: timedelta = timedelta(seconds=30)

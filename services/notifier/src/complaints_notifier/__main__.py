@@ -47,7 +47,7 @@ def main() -> None:
         sys.exit(f"notifier: invalid settings (NOTIFIER_*):\n{exc}")
     if settings.routing_file is not None:
         try:  # before touching the broker: a bad file is reported at once, with file:line
-            load_routing(settings.routing_file)
+            load_routing(settings.routing_file, policy_file=settings.policy_file)
         except RoutingFileError as exc:
             sys.exit(f"notifier: invalid routing file: {exc}")
     kafka = KafkaSettings()

@@ -86,7 +86,8 @@ def build_service(
     routing: Routing | None = None
     specs = {WEBHOOK: ChannelSpec(name=WEBHOOK, kind="webhook")}
     if settings.routing_file is not None:
-        config = load_routing(settings.routing_file)  # RoutingFileError names file and line
+        # RoutingFileError names file and line (a policy target with no receiver: the policy's)
+        config = load_routing(settings.routing_file, policy_file=settings.policy_file)
         routing, specs = config.routing, dict(config.channels)
     channels: dict[str, Channel] = {
         name: build_channel(

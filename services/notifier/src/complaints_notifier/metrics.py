@@ -69,6 +69,11 @@ class NotifierMetrics:
             ["receiver"],
             registry=registry,
         )
+        self.unresolved_targets = Counter(
+            "complaints_notifier_unresolved_targets_total",
+            "Escalation targets with no entry in the directory's roles (routed by the tree).",
+            registry=registry,
+        )
         self.fallbacks = Counter(
             "complaints_notifier_fallbacks_total",
             "Notifications handed to the receiver's fallback channel, by the failed channel.",

@@ -18,10 +18,13 @@ from complaints_notifier.domain.routing import (
     Directory,
     Match,
     Owner,
+    PolicyTarget,
     QuietHours,
     Receiver,
+    RoleEntry,
     RouteNode,
     Routing,
+    uncovered,
 )
 from complaints_schemas.events import Scope, Severity
 
@@ -108,30 +111,50 @@ class _Reader:
         return frozenset(items)
 
 
-def load_routing(path: Path, *, env: Mapping[str, str] | None = None) -> RoutingConfig:
-    """Parse and validate; secrets named by `<key>_env` are read from `env` (os.environ)."""
-    reader = _Reader(path, os.environ if env is None else env)
+def _load_yaml(reader: _Reader) -> Any:
+    path = reader.path
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise RoutingFileError(f"{path}: cannot read: {exc.strerror}") from exc
     try:
-        doc = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
+        return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
     except RoutingFileError as exc:
         raise RoutingFileError(str(exc).replace("{file}", str(path))) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         raise reader.fail(line, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    root = reader.mapping(doc, 1, "the routing file")
+
+
+def load_routing(
+    path: Path, *, env: Mapping[str, str] | None = None, policy_file: Path | None = None
+) -> RoutingConfig:
+    """Parse and validate; secrets named by `<key>_env` are read from `env` (os.environ).
+
+    With `policy_file` (the escalation policy), every chain target it names must have a
+    receiver in `directory.roles`: one that has none fails here, naming the policy's file and
+    line. A directory with `roles` needs the policy file, so the check cannot be skipped."""
+    reader = _Reader(path, os.environ if env is None else env)
+    root = reader.mapping(_load_yaml(reader), 1, "the routing file")
     reader.keys(root, {"channels", "receivers", "directory", "route", "names"}, "the routing file")
     channels = _channels(reader, root)
     receivers = _receivers(reader, root, channels)
-    directory = _directory(reader, root)
+    directory = _directory(reader, root, set(receivers))
     if "route" not in root:
         raise reader.fail(root.line, "missing 'route' (the routing tree)")
     tree = _node(reader, root["route"], root.key_lines["route"], set(receivers), depth=0)
     kinds = {name: spec.kind for name, spec in channels.items()}
+    if directory.roles:
+        if policy_file is None:
+            directory_line = root.key_lines["directory"]
+            raise reader.fail(
+                directory_line,
+                "directory.roles pages the escalation policy's targets: set "
+                "NOTIFIER_POLICY_FILE to that policy (config/escalation/policy.yaml) so every "
+                "target is checked to have a receiver",
+            )
+        _check_targets(path, policy_file, directory, policy_targets(policy_file))
     return RoutingConfig(
         routing=Routing(
             tree=tree,
@@ -280,11 +303,11 @@ def _quiet(reader: _Reader, value: Any, line: int) -> QuietHours:
     return QuietHours(start=times[0], end=times[1], utc_offset=offset)
 
 
-def _directory(reader: _Reader, root: _Map) -> Directory:
+def _directory(reader: _Reader, root: _Map, receivers: set[str]) -> Directory:
     if "directory" not in root:
         return Directory()
     body = reader.mapping(root["directory"], root.key_lines["directory"], "directory")
-    reader.keys(body, {"owners", "departments"}, "directory")
+    reader.keys(body, {"owners", "departments", "roles"}, "directory")
     owners: dict[str, Owner] = {}
     raw_owners = reader.mapping(body.get("owners", _Map()), body.line, "directory.owners")
     for name, value in raw_owners.items():
@@ -322,7 +345,105 @@ def _directory(reader: _Reader, root: _Map) -> Directory:
                 if member not in owners:
                     raise reader.fail(level_line, f"owner {member!r} is not in directory.owners")
             departments[department][int(level)] = tuple(members)
-    return Directory(owners=owners, by_department=departments)
+    roles = _roles(reader, body, receivers, set(owners))
+    return Directory(owners=owners, by_department=departments, roles=roles)
+
+
+def _roles(
+    reader: _Reader, body: _Map, receivers: set[str], owners: set[str]
+) -> dict[str, dict[str, RoleEntry]]:
+    """`roles: {<department>|"*": {<role>: {receivers: [...], owners: [...]}}}`."""
+    if "roles" not in body:
+        return {}
+    raw = reader.mapping(body["roles"], body.key_lines["roles"], "directory.roles")
+    result: dict[str, dict[str, RoleEntry]] = {}
+    for department, value in raw.items():
+        line = raw.key_lines[department]
+        entries = reader.mapping(value, line, f"directory.roles.{department}")
+        result[str(department)] = {}
+        for role, spec in entries.items():
+            role_line = entries.key_lines[role]
+            where = f"directory.roles.{department}.{role}"
+            entry = reader.mapping(spec, role_line, where)
+            reader.keys(entry, {"receivers", "owners"}, where)
+            if "receivers" not in entry:
+                raise reader.fail(role_line, f"{where}: needs 'receivers' (who is paged)")
+            names = tuple(
+                sorted(reader.strings(entry["receivers"], entry.key_lines["receivers"], where))
+            )
+            for name in names:
+                if name not in receivers:
+                    raise reader.fail(
+                        entry.key_lines["receivers"],
+                        f"{where}: receiver {name!r} is not defined under 'receivers'",
+                    )
+            members: tuple[str, ...] = ()
+            if "owners" in entry:
+                members = tuple(
+                    sorted(reader.strings(entry["owners"], entry.key_lines["owners"], where))
+                )
+                for member in members:
+                    if member not in owners:
+                        raise reader.fail(
+                            entry.key_lines["owners"],
+                            f"{where}: owner {member!r} is not in directory.owners",
+                        )
+            result[str(department)][str(role)] = RoleEntry(receivers=names, owners=members)
+    return result
+
+
+def policy_targets(path: Path) -> tuple[PolicyTarget, ...]:
+    """Every chain level's targets in the escalation policy file, with their lines. Only what
+    this check needs is read; the escalation service validates the rest of the file."""
+    reader = _Reader(path, {})
+    root = reader.mapping(_load_yaml(reader), 1, "the policy file")
+    found: list[PolicyTarget] = []
+    rules = root.get("policies")
+    for rule in rules if isinstance(rules, list) else []:
+        if not isinstance(rule, _Map):
+            continue
+        name = rule.get("name", "?")
+        match = rule.get("match")
+        departments: frozenset[str] = frozenset()
+        if isinstance(match, _Map) and match.get("department"):
+            listed = match["department"]
+            departments = frozenset(
+                str(d) for d in (listed if isinstance(listed, list) else [listed])
+            )
+        clocks = rule.get("clocks")
+        for clock in clocks if isinstance(clocks, list) else []:
+            chain = clock.get("chain") if isinstance(clock, _Map) else None
+            levels = chain.get("levels") if isinstance(chain, _Map) else None
+            for n, level in enumerate(levels if isinstance(levels, list) else [], start=1):
+                if not isinstance(level, _Map) or "targets" not in level:
+                    continue
+                targets = level["targets"]
+                for target in targets if isinstance(targets, list) else [targets]:
+                    found.append(
+                        PolicyTarget(
+                            target=str(target),
+                            line=level.key_lines["targets"],
+                            where=f"policy {name!r}, clock {clock.get('name', '?')!r}, level {n}",
+                            departments=departments,
+                        )
+                    )
+    return tuple(found)
+
+
+def _check_targets(
+    routing_path: Path, policy_path: Path, directory: Directory, targets: tuple[PolicyTarget, ...]
+) -> None:
+    """A policy target with no receiver is an error naming the policy's file and line."""
+    missing = uncovered(directory, targets)
+    if not missing:
+        return
+    lines = [
+        f"{policy_path}:{target.line}: target {target.target!r} ({target.where}) has no receiver "
+        f"for department {department!r}: add directory.roles.{department!r}.{target.target} "
+        f"(or under '*') in {routing_path}"
+        for target, department in missing
+    ]
+    raise RoutingFileError("\n".join(lines))
 
 
 def _node(reader: _Reader, value: Any, line: int, receivers: set[str], *, depth: int) -> RouteNode:

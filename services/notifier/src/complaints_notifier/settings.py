@@ -38,6 +38,11 @@ class NotifierSettings(OpsSettings):
     routing_file: Path | None = Field(
         default=None, description="config/notifier/routing.yaml; without it all go to the webhook."
     )
+    # The escalation policy whose chain targets the routing file's directory.roles must cover
+    # (read at start only for that check); required when the routing file has roles.
+    policy_file: Path | None = Field(
+        default=None, description="config/escalation/policy.yaml, as escalation reads it."
+    )
     # Signed acknowledge links to intake's GET /v1/ack/{token}; the secret is shared with intake.
     ack_base_url: str = Field(default="", pattern=r"^(https?://.*)?$")
     ack_link_secret: SecretStr = Field(

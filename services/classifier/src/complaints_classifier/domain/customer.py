@@ -46,13 +46,19 @@ def add_to_history(
 ) -> HistoryOutcome:
     """Record the complaint; earlier ones (by event time, then id) decide repeat and duplicate.
 
-    A redelivered complaint is found in the state and gets the same answer as the first time.
+    A redelivered complaint is found in the state and gets the same answer as the first time,
+    also when it was accepted again later (a resend that another intake process published): it
+    is judged at its first acceptance, and never counts as a repeat of itself.
     """
     complaint = content.complaint
     before = state or CustomerState()
     at, cid = complaint.accepted_at, complaint.complaint_id
     mine = next((e for e in before.entries if e.complaint_id == cid), None)
-    earlier = [e for e in before.entries if (e.at, e.complaint_id) < (at, cid)]
+    if mine is not None:
+        at = mine.at
+    earlier = [
+        e for e in before.entries if e.complaint_id != cid and (e.at, e.complaint_id) < (at, cid)
+    ]
     repeat_within = rules.severity.repeat.within
     previous = tuple(
         e

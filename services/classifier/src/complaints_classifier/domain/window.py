@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from complaints_classifier.domain.fingerprint import cluster_id as make_cluster_id
 from complaints_classifier.domain.rules import CommonRule, SurgeRule
@@ -47,6 +47,9 @@ class WindowState(BaseModel):
     cluster_id: str | None = None
     cluster_size: int = 0
     history: tuple[HourCount, ...] = ()
+    # The channels its complaints came through, each with when last (domain/pipeline.py's
+    # with_channels): a cluster's reach.
+    channels: dict[str, AwareDatetime] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +127,13 @@ def add_to_window(
     if cluster is None and len(kept) >= rule.threshold:
         cluster = make_cluster_id(fingerprint=fingerprint, opened_by=complaint_id)
         size, opened = len(kept), True
-    after = WindowState(entries=kept, cluster_id=cluster, cluster_size=size, history=history)
+    after = WindowState(
+        entries=kept,
+        cluster_id=cluster,
+        cluster_size=size,
+        history=history,
+        channels=before.channels,
+    )
     return WindowOutcome(
         state=after,
         count=len(kept),
@@ -180,7 +189,7 @@ def _add_similar(
     customers_before = len({e.customer or e.complaint_id for e in members_before})
     customers = len({e.customer or e.complaint_id for e in members})
     clustered = customers >= rule.threshold and not late
-    after = WindowState(entries=kept, history=history)
+    after = WindowState(entries=kept, history=history, channels=before.channels)
     return WindowOutcome(
         state=after,
         count=len(members),

@@ -9,7 +9,8 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from complaints_classifier.domain.pipeline import customer_stage, window_stage
+from complaints_classifier.domain.identity import customer_identity
+from complaints_classifier.domain.pipeline import customer_stage, window_stage, with_channels
 from complaints_classifier.live_rules import CurrentRules
 from complaints_classifier.metrics import ClassifierMetrics
 from complaints_classifier.outbound.customer_store import CustomerStore
@@ -42,7 +43,10 @@ class Handlers:
         publisher: Publisher,
         clock: Clock,
         metrics: ClassifierMetrics,
+        identity_key: bytes | None = None,
     ) -> None:
+        # Customers match on keyed hashes of phone or email with it (never logged).
+        self._identity_key = identity_key
         self._rules = rules
         self._customers = customers
         self._store = store
@@ -60,14 +64,17 @@ class Handlers:
             self._reject(value, origin, reason=exc.reason, detail=exc.detail, error=exc)
             return
         content = self._rules.classifier.classify(complaint)
-        self._publisher.to_customer(ToWindow(content=content, received_at=received_at))
+        identity = customer_identity(complaint.customer, key=self._identity_key)
+        self._publisher.to_customer(
+            ToWindow(content=content, received_at=received_at, identity=identity)
+        )
 
     def customer(self, value: bytes | None, origin: Origin) -> None:
         """Stage 2 (owner of the customer): repeats and omni-channel duplicates; by fingerprint."""
         message = self._internal(value, origin)
         if message is None:
             return
-        customer_id = message.content.complaint.customer.id
+        customer_id = message.customer_key
         content, history = customer_stage(
             message.content,
             self._customers.get(customer_id, partition=origin.partition),
@@ -90,8 +97,12 @@ class Handlers:
             classified_at=self._clock.now(),
             similarity=self._rules.classifier.similarity_threshold,
         )
-        if outcome.changed:
-            self._store.put(content.fingerprint, outcome.state, partition=origin.partition)
+        # The channels the fingerprint's complaints came through live in its window state.
+        seen = outcome.state.channels
+        event, channels = with_channels(event, seen, window=self._rules.rules.scope.common.window)
+        if channels != seen or outcome.changed:
+            state = outcome.state.model_copy(update={"channels": channels})
+            self._store.put(content.fingerprint, state, partition=origin.partition)
         self._publisher.classified(event)
         self._received.append(message.received_at)
         self._count(event, duplicate=outcome.duplicate, late=outcome.late, opened=outcome.opened)

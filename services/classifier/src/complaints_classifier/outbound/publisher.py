@@ -28,7 +28,7 @@ Headers = list[tuple[str, str | bytes | None]]
 
 class Publisher(Protocol):
     def to_customer(self, message: ToWindow) -> None:
-        """Queue for the customer stage, keyed by customer id."""
+        """Queue for the customer stage, keyed by the customer's identity (`customer_key`)."""
         ...
 
     def to_window(self, message: ToWindow) -> None:
@@ -138,7 +138,7 @@ class BatchPublisher:
         self._rejected = rejected
 
     def to_customer(self, message: ToWindow) -> None:
-        key = message.content.complaint.customer.id.encode()
+        key = message.customer_key.encode()
         self._outbox.send(self._to_customer, key, message.model_dump_json().encode())
 
     def to_window(self, message: ToWindow) -> None:

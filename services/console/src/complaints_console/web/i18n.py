@@ -95,6 +95,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "k_accepted": ("受理", "accepted"),
     "k_classified": ("分类", "classified"),
     "k_reclassified": ("重新分类", "reclassified"),
+    "k_linked": ("重复投诉并入", "duplicate joined"),
     "k_warning": ("预警", "warning"),
     "k_breach": ("超时升级", "breach"),
     "k_acknowledged": ("确认", "acknowledged"),

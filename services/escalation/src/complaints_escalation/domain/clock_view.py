@@ -43,6 +43,8 @@ def clocks_updated(
         department=None if c is None else c.department,
         next_step_at=next_due(state),
         clocks=tuple(_view(k, state, now=now, calendars=calendars) for k in state.clocks),
+        duplicate_of=state.duplicate_of,
+        linked_complaints=tuple(cid for cid, _ in state.linked),
     )
 
 

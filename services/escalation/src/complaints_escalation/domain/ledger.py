@@ -44,7 +44,13 @@ def ledger(state: ComplaintState, *, now: datetime, calendars: Calendars) -> dic
             "tier": c.tier.value,
             "accepted_at": c.accepted_at.isoformat(),
             "cluster_id": c.cluster_id,
+            "channel": c.channel,
         },
+        # Omni-channel: the original this one joined (its alerts page for both), or the
+        # complaints that joined this one, with their channels.
+        "duplicate_of": state.duplicate_of,
+        "linked": [{"complaint_id": cid, "channel": ch} for cid, ch in state.linked],
+        "channels": list(state.channels),
         "clocks": [_clock(k, now=now, calendars=calendars) for k in state.clocks],
         "warnings": [s for s in steps if s["kind"] == "warning"],
         "escalations": [s for s in steps if s["kind"] == "breach"],

@@ -219,8 +219,6 @@ class EscalationPolicy:
     rules: tuple[PolicyRule, ...]
     version: str = "1"
     calendars: Calendars = field(default_factory=Calendars)
-    # Named owners per department and role, e.g. {"payments": {"team_lead": "li.wei"}}.
-    owners: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # A lifecycle step for a complaint never classified within this is dead-lettered.
     unknown_complaint_grace: timedelta = timedelta(minutes=15)
     _resolved: dict[Subject, tuple[ClockSpec, ...]] = field(
@@ -234,27 +232,12 @@ class EscalationPolicy:
         object.__setattr__(self, "starts_on_events", later)
 
     def specs_for(self, subject: Subject) -> tuple[ClockSpec, ...]:
-        """The clocks for a complaint with chain roles resolved to named owners (cached)."""
+        """The clocks for a complaint (cached). Chain targets stay roles (`team_lead`, `legal`):
+        the notifier's directory resolves them per department, the one place saying who is
+        paged."""
         found = self._resolved.get(subject)
         if found is None:
-            found = self._resolved[subject] = tuple(
-                replace(
-                    spec,
-                    chain=replace(
-                        spec.chain,
-                        levels=tuple(
-                            replace(
-                                lv,
-                                targets=self.resolve_targets(
-                                    lv.targets, department=subject.department
-                                ),
-                            )
-                            for lv in spec.chain.levels
-                        ),
-                    ),
-                )
-                for spec in self.clocks_for(subject)
-            )
+            found = self._resolved[subject] = self.clocks_for(subject)
         return found
 
     def clocks_for(self, subject: Subject) -> tuple[ClockSpec, ...]:
@@ -265,11 +248,6 @@ class EscalationPolicy:
             for clock in rule.clocks:
                 chosen.setdefault(clock.spec.name, clock.for_severity(subject.severity))
         return tuple(chosen.values())
-
-    def resolve_targets(self, targets: tuple[str, ...], *, department: str) -> tuple[str, ...]:
-        """Roles become the department's named owner when one is configured."""
-        names = self.owners.get(department, {})
-        return tuple(names.get(t, t) for t in targets)
 
     def calendar(self, spec: ClockSpec, *, department: str) -> WorkingCalendar:
         if spec.target.elapsed:
@@ -318,7 +296,6 @@ class EscalationPolicy:
             rules=tuple(rules),
             version=f"{self.version}+env",
             calendars=self.calendars,
-            owners=self.owners,
             unknown_complaint_grace=self.unknown_complaint_grace,
         )
 

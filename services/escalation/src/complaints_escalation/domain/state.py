@@ -222,6 +222,9 @@ class LifecycleFact:
     scope: Scope | None = None
     category: str | None = None
     clock: str | None = None
+    # A link: the complaint that joined this one as a duplicate, and its channel.
+    linked_complaint_id: str | None = None
+    linked_channel: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +239,8 @@ class Classification:
     tier: CustomerTier = CustomerTier.STANDARD
     cluster_size: int | None = None
     customer_contact: str | None = None  # masked
+    channel: str | None = None  # the channel it came through (None: a state from before)
+    cluster_channels: tuple[str, ...] = ()  # its cluster's channels when last classified
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +264,17 @@ class ComplaintState:
     reclassifications: int = 0
     # While awaiting classification: when its lifecycle steps are refused as unknown_complaint.
     expires_at: datetime | None = None
+    # Omni-channel: the original this complaint joined (then it has no clocks of its own), and
+    # the complaints that joined this one, with their channels, in the order they came.
+    duplicate_of: str | None = None
+    linked: tuple[tuple[str, str | None], ...] = ()
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """Its own channel, then the linked complaints' (each once)."""
+        own = self.classification.channel if self.classification is not None else None
+        found = [own, *(channel for _, channel in self.linked)]
+        return tuple(dict.fromkeys(c for c in found if c is not None))
 
     def clock(self, name: str) -> SlaClock | None:
         return next((c for c in self.clocks if c.name == name), None)
@@ -292,6 +308,8 @@ class ComplaintState:
                 "tier": c.tier.value,
                 "cluster_size": c.cluster_size,
                 "customer_contact": c.customer_contact,
+                **({} if c.channel is None else {"channel": c.channel}),
+                **({"cluster_channels": list(c.cluster_channels)} if c.cluster_channels else {}),
             },
             "clocks": [_clock_json(k, encode_spec, encode_calendar) for k in self.clocks],
             "fired": list(self.fired),
@@ -304,6 +322,8 @@ class ComplaintState:
             "transfers": self.transfers,
             "reclassifications": self.reclassifications,
             **({} if self.expires_at is None else {"expires_at": self.expires_at.isoformat()}),
+            **({} if self.duplicate_of is None else {"duplicate_of": self.duplicate_of}),
+            **({} if not self.linked else {"linked": [list(pair) for pair in self.linked]}),
         }
 
     @classmethod
@@ -334,6 +354,8 @@ class ComplaintState:
                 tier=CustomerTier(c.get("tier", CustomerTier.STANDARD.value)),
                 cluster_size=c.get("cluster_size"),
                 customer_contact=c.get("customer_contact"),
+                channel=c.get("channel"),
+                cluster_channels=tuple(c.get("cluster_channels", ())),
             ),
             clocks=tuple(_clock_from(k, decode_spec, decode_calendar) for k in data["clocks"]),
             fired=tuple(data["fired"]),
@@ -346,6 +368,8 @@ class ComplaintState:
             transfers=int(data.get("transfers", 0)),
             reclassifications=int(data.get("reclassifications", 0)),
             expires_at=_dt(data.get("expires_at")),
+            duplicate_of=data.get("duplicate_of"),
+            linked=tuple((str(cid), ch) for cid, ch in data.get("linked", ())),
         )
 
 
@@ -369,6 +393,9 @@ def _fact_json(e: LifecycleFact) -> dict[str, Any]:
         fact["category"] = e.category
     if e.clock is not None:
         fact["clock"] = e.clock
+    if e.linked_complaint_id is not None:
+        fact["linked_complaint_id"] = e.linked_complaint_id
+        fact["linked_channel"] = e.linked_channel
     return fact
 
 
@@ -384,6 +411,8 @@ def _fact_from(e: dict[str, Any]) -> LifecycleFact:
         scope=Scope(e["scope"]) if e.get("scope") else None,
         category=e.get("category"),
         clock=e.get("clock"),
+        linked_complaint_id=e.get("linked_complaint_id"),
+        linked_channel=e.get("linked_channel"),
     )
 
 

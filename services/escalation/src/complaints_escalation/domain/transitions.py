@@ -31,6 +31,7 @@ from complaints_escalation.domain.state import (
     inhibited,
 )
 from complaints_schemas.events import (
+    Channel,
     ComplaintClassified,
     ComplaintEscalated,
     ComplaintLifecycleEvent,
@@ -62,6 +63,9 @@ class Outcome(StrEnum):
     POLICY_REAPPLIED = "policy_reapplied"
     CALENDAR_RECOMPUTED = "calendar_recomputed"
     NO_EFFECT = "no_effect"
+    # Omni-channel: a duplicate joined its original (no clocks), and the original learned of it.
+    JOINED = "joined"
+    LINKED = "linked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +109,32 @@ def on_classified(
         tier=event.complaint.customer.tier,
         cluster_size=event.cluster_size,
         customer_contact=masked_contact(event.complaint.customer),
+        channel=event.complaint.channel.value,
+        cluster_channels=tuple(ch.value for ch in event.cluster_channels),
     )
     if before.status is not Status.AWAITING_CLASSIFICATION:
+        if before.duplicate_of is not None:  # it joined its original: no clocks to recompute
+            return Transition(before, Outcome.RECLASSIFICATION_IGNORED, changed=False)
         return _reclassified(
             before, classification, at=event.classified_at.astimezone(UTC), policy=policy
         )
+    original = event.duplicate_of if event.duplicate_of != event.complaint_id else None
+    if original is not None:
+        # The same problem reported again through another channel: it joins the original,
+        # whose chains page for both (a `linked` step tells it); no second chain here.
+        joined = replace(
+            before,
+            status=Status.OPEN,
+            classification=classification,
+            clocks=(),
+            early_events=(),
+            policy_version=policy.version,
+            expires_at=None,
+            duplicate_of=original,
+        )
+        for fact in sorted(before.early_events, key=lambda f: f.occurred_at):
+            joined, _ = _apply(joined, fact, policy)
+        return Transition(_bumped(before, joined), Outcome.JOINED, changed=True)
     clocks = tuple(
         start_clock(
             spec, _calendar(policy, spec, classification.department), at=classification.accepted_at
@@ -155,6 +180,8 @@ def on_lifecycle(
         scope=event.scope,
         category=event.category,
         clock=event.clock,
+        linked_complaint_id=event.linked_complaint_id,
+        linked_channel=event.linked_channel.value if event.linked_channel else None,
     )
     seen = (*before.seen_event_ids, fact.event_id)[-MAX_SEEN_EVENT_IDS:]
     if before.status is Status.AWAITING_CLASSIFICATION:
@@ -254,7 +281,13 @@ def _apply(
         **extra,
     }
     outcome = Outcome.NO_EFFECT
-    if state.status is Status.CLOSED and action is not LifecycleAction.REOPENED:
+    if action is LifecycleAction.LINKED:
+        # Whatever the status: the original's page and its next alert show the other channel.
+        linked = fact.linked_complaint_id
+        if linked is not None and linked not in {cid for cid, _ in state.linked}:
+            changes["linked"] = (*state.linked, (linked, fact.linked_channel))
+            outcome = Outcome.LINKED
+    elif state.status is Status.CLOSED and action is not LifecycleAction.REOPENED:
         pass
     elif action is LifecycleAction.CLOSED:
         changes["clocks"] = tuple(
@@ -345,7 +378,7 @@ def _clocks_after(
             new = resume_clock(k, _clock_calendar(policy, k), at=at)
         touched = touched or new is not k
         clocks.append(new)
-    if policy.starts_on_events:
+    if policy.starts_on_events and state.duplicate_of is None:
         names = {k.name for k in state.clocks}
         for spec in _specs(policy, c):
             if spec.start == action.value and spec.name not in names:
@@ -406,6 +439,7 @@ def _recomputed(
             name not in names
             and spec.start == CLASSIFIED_EVENT
             and state.status is not Status.CLOSED
+            and state.duplicate_of is None  # a joined duplicate runs no clocks of its own
         ):
             clocks.append(
                 start_clock(spec, _calendar(policy, spec, classification.department), at=at)
@@ -483,4 +517,33 @@ def _escalated(
         cluster_size=c.cluster_size if per_cluster else None,
         customer_contact=c.customer_contact,
         provisional_years=clock.provisional_years,
+        # A cluster's alert speaks for the cluster: its channels; else this complaint's own
+        # and those of the duplicates that joined it.
+        channels=tuple(
+            Channel(ch)
+            for ch in (c.cluster_channels if per_cluster and c.cluster_channels else state.channels)
+            if ch in _CHANNELS
+        ),
+        linked_complaints=tuple(cid for cid, _ in state.linked),
+    )
+
+
+_CHANNELS = frozenset(ch.value for ch in Channel)
+
+
+def link_event(state: ComplaintState) -> ComplaintLifecycleEvent | None:
+    """For a duplicate that joined its original: the `linked` step telling the original (keyed
+    by it; a deterministic id, so sending it again is harmless)."""
+    c = state.classification
+    if state.duplicate_of is None or c is None:
+        return None
+    return ComplaintLifecycleEvent(
+        event_id=f"linked:{state.complaint_id}",
+        complaint_id=state.duplicate_of,
+        action=LifecycleAction.LINKED,
+        occurred_at=c.accepted_at,
+        actor="escalation",
+        note=f"{state.complaint_id} ({c.channel or 'unknown channel'}) joined as a duplicate",
+        linked_complaint_id=state.complaint_id,
+        linked_channel=Channel(c.channel) if c.channel in _CHANNELS else None,
     )

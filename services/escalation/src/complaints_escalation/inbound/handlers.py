@@ -15,6 +15,7 @@ from complaints_escalation.domain.transitions import (
     Escalation,
     Outcome,
     Transition,
+    link_event,
     next_due,
     on_classified,
     on_due,
@@ -59,7 +60,10 @@ class Handlers:
         clock: Clock,
         metrics: EscalationMetrics,
         clock_views: Callable[[ComplaintClocksUpdated], Awaitable[None]] | None = None,
+        links: Callable[[ComplaintLifecycleEvent], Awaitable[None]] | None = None,
     ) -> None:
+        # Where a duplicate's `linked` step goes (complaints.lifecycle.v1, keyed by the original).
+        self.links = links
         self.store = store
         # Where the clocks go after each change (complaints.clocks-updated.v1), for read models.
         self.clock_views = clock_views
@@ -84,6 +88,11 @@ class Handlers:
         self._count_provisional(before, result.state)
         self._settle(result, origin.partition, source="classified")
         await self._publish_clocks(result)
+        # A duplicate tells its original, also on a redelivery (the step's id is deterministic:
+        # the original applies it once), so a crash before this send is repaired by the retry.
+        link = link_event(result.state)
+        if link is not None and self.links is not None:
+            await self.links(link)
 
     async def lifecycle(self, value: bytes | None, headers: Headers, origin: Origin) -> None:
         self.metrics.events.labels("lifecycle").inc()

@@ -83,11 +83,15 @@ class _Reader(Reader):
         )
         if "version" not in root:
             raise self.fail(root, "version is required (it is recorded on every complaint)")
+        if "owners" in root:
+            owners = root["owners"]
+            raise self.fail(
+                owners if hasattr(owners, "line") else root,
+                "owners: who is paged is no longer named here: chain targets are roles "
+                "(team_lead, legal, ...) resolved per department by the notifier's directory "
+                "(directory.roles in config/notifier/routing.yaml); remove this section",
+            )
         calendars = self.calendars(root, holiday_data)
-        owners = {
-            str(dept): {str(role): str(name) for role, name in self.mapping(m, dept, root).items()}
-            for dept, m in self.mapping(root.get("owners", {}), "owners", root).items()
-        }
         rules_raw = root.get("policies")
         if not isinstance(rules_raw, list) or not rules_raw:
             raise self.fail(root, "policies must be a non-empty list")
@@ -106,7 +110,6 @@ class _Reader(Reader):
             rules=rules,
             version=str(root["version"]),
             calendars=calendars,
-            owners=owners,
             unknown_complaint_grace=grace,
         )
 

@@ -14,6 +14,7 @@ from complaints_schemas.cloudevents import KafkaRecord, encode
 from complaints_schemas.events import (
     ComplaintClocksUpdated,
     ComplaintEscalated,
+    ComplaintLifecycleEvent,
     ComplaintRejected,
 )
 
@@ -32,12 +33,29 @@ class Publisher(Protocol):
 
 class FaustPublisher:
     def __init__(
-        self, *, escalated: TopicT, rejected: TopicT, due: TopicT, clocks: TopicT | None = None
+        self,
+        *,
+        escalated: TopicT,
+        rejected: TopicT,
+        due: TopicT,
+        clocks: TopicT | None = None,
+        lifecycle: TopicT | None = None,
     ) -> None:
         self._escalated = escalated
         self._rejected = rejected
         self._due = due
         self._clocks = clocks
+        self._lifecycle = lifecycle
+
+    async def linked(self, event: ComplaintLifecycleEvent) -> None:
+        """A duplicate's `linked` step, to its original (keyed by it, so its worker gets it)."""
+        if self._lifecycle is None:
+            return
+        record = encode(event, source=SOURCE, id=event.event_id, time=event.occurred_at)
+        sent = await self._lifecycle.send(
+            key=record.key, value=record.value, headers=_headers(record), force=True
+        )
+        await sent
 
     async def clocks(self, event: ComplaintClocksUpdated) -> None:
         """A complaint's clocks; the id names complaint and state version (a resend is equal)."""

@@ -6,10 +6,10 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field
 
-from complaints_schemas.events import OPERATOR_ACTIONS, LifecycleAction
+from complaints_schemas.events import OPERATOR_ACTIONS, SERVICE_ACTIONS, LifecycleAction
 
 # Steps a channel may report unless its entry says otherwise; never an operator's action.
-DEFAULT_ACTIONS = frozenset(LifecycleAction) - OPERATOR_ACTIONS
+DEFAULT_ACTIONS = frozenset(LifecycleAction) - OPERATOR_ACTIONS - SERVICE_ACTIONS
 
 
 def hash_key(key: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from complaints_intake.domain.bounds import OccurredWindow, check_event
 from complaints_intake.domain.dedup import DedupWindow
@@ -39,6 +39,15 @@ class RecordOrigin:
     offset: int
 
 
+class SharedAccepted(Protocol):
+    """What other intake processes (and this one before a restart) accepted: the accepted
+    topic read back into the dedup window (AcceptedLog), or a fake in tests."""
+
+    async def sync(self, *, within: float) -> bool:
+        """Wait until the window holds every acceptance the broker has now (False: timed out)."""
+        ...
+
+
 class IntakeHandlers:
     def __init__(
         self,
@@ -48,7 +57,11 @@ class IntakeHandlers:
         clock: Clock,
         metrics: IntakeMetrics,
         window: OccurredWindow | None = None,
+        shared: SharedAccepted | None = None,
+        sync_timeout: float = 2.0,
     ) -> None:
+        self._shared = shared
+        self._sync_timeout = sync_timeout
         self._window = window or OccurredWindow()
         self._publisher = publisher
         self._dedup = dedup
@@ -71,6 +84,14 @@ class IntakeHandlers:
             self._metrics.duplicates.labels(source=source).inc()
             return Acceptance(cid, duplicate=True)
         pending = self._inflight.get(cid)
+        if pending is None and self._shared is not None:
+            # Not seen here: perhaps by another intake process, or before a restart.
+            synced = await self._shared.sync(within=self._sync_timeout)
+            self._metrics.dedup_syncs.labels(result="caught_up" if synced else "timeout").inc()
+            if self._dedup.was_accepted(cid, now=self._clock.now()):
+                self._metrics.duplicates.labels(source=source).inc()
+                return Acceptance(cid, duplicate=True)
+            pending = self._inflight.get(cid)  # a copy arrived here while we waited
         if pending is not None:
             await asyncio.shield(pending)
             self._metrics.duplicates.labels(source=source).inc()

@@ -47,6 +47,35 @@ class AlertView:
     # Complaints alike: the cluster's size on a per-cluster alert (an update past a threshold
     # says "now 23"), else how many this message folds of one cluster.
     similar: int = 1
+    # Omni-channel: the channels the problem came through (named), and the complaints that
+    # joined this one as duplicates; shown when any did.
+    channels: tuple[str, ...] = ()
+    linked: tuple[str, ...] = ()
+    # A cluster's alert: how many channels its complaints came through ("23 complaints, 4
+    # channels"); 0 on other alerts.
+    cluster_channels: int = 0
+
+
+CHANNEL_NAMES = {
+    "zh": {
+        "hotline": "热线",
+        "chat": "在线客服",
+        "email": "邮件",
+        "app": "App",
+        "social": "社交媒体",
+        "web": "网页",
+        "other": "其他",
+    },
+    "en": {
+        "hotline": "hotline",
+        "chat": "chat",
+        "email": "email",
+        "app": "app",
+        "social": "social media",
+        "web": "web form",
+        "other": "other",
+    },
+}
 
 
 def alert_view(notification: Notification, *, customer: str | None = None) -> AlertView:
@@ -79,6 +108,12 @@ def alert_view(notification: Notification, *, customer: str | None = None) -> Al
         category_name=names.name("categories", escalation.category, language=language),
         scope_name=names.name("scopes", escalation.scope.value, language=language),
         severity_name=names.name("severities", escalation.severity.value, language=language),
+        channels=tuple(
+            CHANNEL_NAMES.get(language, CHANNEL_NAMES["en"]).get(ch.value, ch.value)
+            for ch in escalation.channels
+        ),
+        linked=escalation.linked_complaints,
+        cluster_channels=len(escalation.channels) if escalation.cluster_size else 0,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 
@@ -88,12 +88,33 @@ class Owner:
 
 
 @dataclass(frozen=True, slots=True)
+class RoleEntry:
+    """Who one policy target (a role such as `team_lead` or `legal`) is in one department:
+    the receivers (and so channels) that page it, and the owners those messages mention."""
+
+    receivers: tuple[str, ...]
+    owners: tuple[str, ...] = ()
+
+
+ANY_DEPARTMENT = "*"
+
+
+@dataclass(frozen=True, slots=True)
 class Directory:
-    """Owners per department and escalation level; a level without an entry uses the nearest
-    lower one, and `*` is the department used when a department has no entry."""
+    """Who is paged. `roles`: department x role (the escalation policy's chain targets) ->
+    receivers and owners, `*` for a department without its own entry for that role; the one
+    source of truth for escalations that name targets. `by_department`: owners per escalation
+    level, only for escalations that name no target the directory knows (a level without an
+    entry uses the nearest lower one, and `*` a department without an entry)."""
 
     owners: Mapping[str, Owner] = field(default_factory=dict)
     by_department: Mapping[str, Mapping[int, tuple[str, ...]]] = field(default_factory=dict)
+    roles: Mapping[str, Mapping[str, RoleEntry]] = field(default_factory=dict)
+
+    def role(self, *, department: str, role: str) -> RoleEntry | None:
+        """The department's own entry for `role`, else the `*` entry, else None."""
+        own = self.roles.get(department, {}).get(role)
+        return own if own is not None else self.roles.get(ANY_DEPARTMENT, {}).get(role)
 
     def owners_for(self, *, department: str, level: int) -> tuple[Owner, ...]:
         levels = self.by_department.get(department) or self.by_department.get("*") or {}
@@ -128,6 +149,43 @@ def matching_receivers(node: RouteNode, escalation: ComplaintEscalated) -> tuple
     return tuple(dict.fromkeys(found))  # once each, in order
 
 
+@dataclass(frozen=True, slots=True)
+class Addressees:
+    """Whom one escalation pages: receivers, each with the owners it mentions, and the targets
+    the directory does not know (then the routing tree's receivers are added: never dropped)."""
+
+    receivers: tuple[str, ...]
+    owners: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    by_targets: bool = False
+    unresolved: tuple[str, ...] = ()
+
+
+def addressees(routing: Routing, escalation: ComplaintEscalated) -> Addressees:
+    """The escalation's targets through the directory's roles for its department; the routing
+    tree when it names none the directory knows (or the directory has no roles)."""
+    if not routing.directory.roles or not escalation.targets:
+        return Addressees(receivers=matching_receivers(routing.tree, escalation))
+    receivers: list[str] = []
+    owners: dict[str, list[str]] = {}
+    unresolved: list[str] = []
+    for target in escalation.targets:
+        entry = routing.directory.role(department=escalation.department, role=target)
+        if entry is None:
+            unresolved.append(target)
+            continue
+        for name in entry.receivers:
+            receivers.append(name)
+            owners.setdefault(name, []).extend(entry.owners)
+    if unresolved:
+        receivers.extend(matching_receivers(routing.tree, escalation))
+    return Addressees(
+        receivers=tuple(dict.fromkeys(receivers)),
+        owners={name: tuple(dict.fromkeys(found)) for name, found in owners.items()},
+        by_targets=len(unresolved) < len(escalation.targets),
+        unresolved=tuple(unresolved),
+    )
+
+
 def overrides_quiet_hours(escalation: ComplaintEscalated) -> bool:
     """Red and risk alerts are delivered even in quiet hours."""
     return escalation.severity is Severity.RED or escalation.scope is Scope.RISK
@@ -139,30 +197,82 @@ class Decision:
 
     routes: tuple[Route, ...]
     muted: tuple[str, ...] = ()
+    # The escalation's targets the directory has no entry for (the tree was used for them).
+    unresolved: tuple[str, ...] = ()
 
 
 def route(routing: Routing, escalation: ComplaintEscalated, *, now: datetime) -> Decision:
-    """Routes for the receivers the tree names, minus those in quiet hours (unless overridden)."""
+    """Routes for the receivers the targets (or the tree) name, minus those in quiet hours
+    (unless overridden)."""
     routes: list[Route] = []
     muted: list[str] = []
     urgent = overrides_quiet_hours(escalation)
-    for name in matching_receivers(routing.tree, escalation):
+    found = addressees(routing, escalation)
+    for name in found.receivers:
         receiver = routing.receivers[name]
         if receiver.quiet_hours and not urgent and receiver.quiet_hours.contains(now):
             muted.append(name)
             continue
         routes.append(Route(receiver=name, channel=receiver.channel))
-    return Decision(routes=tuple(routes), muted=tuple(muted))
+    return Decision(routes=tuple(routes), muted=tuple(muted), unresolved=found.unresolved)
 
 
-def mentions(routing: Routing, escalation: ComplaintEscalated, *, channel: str) -> tuple[str, ...]:
-    """Contacts of the department's owners at this level on the kind of `channel`."""
+def _owners(
+    routing: Routing, escalation: ComplaintEscalated, receiver: str | None
+) -> tuple[Owner, ...]:
+    """The owners a message to `receiver` names: those of the targets routed to it, or (routed by
+    the tree) the department's owners at this level."""
+    found = addressees(routing, escalation)
+    if found.by_targets:
+        names = (
+            found.owners.get(receiver, ())
+            if receiver is not None
+            else tuple(dict.fromkeys(n for ns in found.owners.values() for n in ns))
+        )
+        return tuple(routing.directory.owners[n] for n in names)
+    return routing.directory.owners_for(department=escalation.department, level=escalation.level)
+
+
+def mentions(
+    routing: Routing,
+    escalation: ComplaintEscalated,
+    *,
+    channel: str,
+    receiver: str | None = None,
+) -> tuple[str, ...]:
+    """Contacts, on the kind of `channel`, of the owners a message to `receiver` names."""
     kind = routing.channel_kinds.get(channel, channel)
-    owners = routing.directory.owners_for(department=escalation.department, level=escalation.level)
+    owners = _owners(routing, escalation, receiver)
     return tuple(o.contacts[kind] for o in owners if kind in o.contacts)
 
 
-def owner_names(routing: Routing, escalation: ComplaintEscalated) -> tuple[str, ...]:
+def owner_names(
+    routing: Routing, escalation: ComplaintEscalated, *, receiver: str | None = None
+) -> tuple[str, ...]:
     """Who owns this escalation step (for the message text)."""
-    owners = routing.directory.owners_for(department=escalation.department, level=escalation.level)
-    return tuple(o.name for o in owners)
+    return tuple(o.name for o in _owners(routing, escalation, receiver))
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyTarget:
+    """One chain level's target in the escalation policy, where it is written, and the
+    departments its policy matches (empty: any department)."""
+
+    target: str
+    line: int
+    where: str
+    departments: frozenset[str] = frozenset()
+
+
+def uncovered(
+    directory: Directory, targets: Iterable[PolicyTarget]
+) -> tuple[tuple[PolicyTarget, str], ...]:
+    """(target, department) pairs with no receiver in the directory's roles: a policy matching
+    any department needs the role under `*`; one matching named departments, under each (or `*`)."""
+    missing: list[tuple[PolicyTarget, str]] = []
+    for target in targets:
+        for department in sorted(target.departments) or [ANY_DEPARTMENT]:
+            entry = directory.role(department=department, role=target.target)
+            if entry is None or not entry.receivers:
+                missing.append((target, department))
+    return tuple(missing)

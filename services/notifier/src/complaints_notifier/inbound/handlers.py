@@ -108,6 +108,18 @@ class EscalationHandler:
             routes = routes_for(escalation, receivers=self._receivers)
             return tuple(self._notification(escalation, r) for r in routes)
         decision = route(self._routing, escalation, now=self._clock.now())
+        if decision.unresolved:
+            # A target the directory does not know (e.g. a clock frozen under an older policy):
+            # the routing tree's receivers get it instead, so it is never dropped.
+            self._metrics.unresolved_targets.inc(len(decision.unresolved))
+            log.warning(
+                "escalation targets not in the directory; routed by the tree",
+                extra={
+                    "escalation_id": escalation.escalation_id,
+                    "targets": list(decision.unresolved),
+                    "department": escalation.department,
+                },
+            )
         for receiver in decision.muted:
             self._metrics.muted.labels(receiver).inc()
             log.info(
@@ -124,8 +136,8 @@ class EscalationHandler:
         if routing is not None:
             receiver = routing.receivers.get(to.receiver)
             language = receiver.language if receiver else "zh"
-            contacts = mentions(routing, escalation, channel=to.channel)
-            owners = owner_names(routing, escalation)
+            contacts = mentions(routing, escalation, channel=to.channel, receiver=to.receiver)
+            owners = owner_names(routing, escalation, receiver=to.receiver)
         context = Context(
             language=language,
             mentions=contacts,

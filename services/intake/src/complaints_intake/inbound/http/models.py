@@ -8,6 +8,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator
 
 from complaints_schemas.events import (
     OPERATOR_ACTIONS,
+    SERVICE_ACTIONS,
     Identifier,
     LifecycleAction,
     LongText,
@@ -63,6 +64,8 @@ class LifecycleRequest(BaseModel):
                 f"{action.value} is an operator action "
                 "(complaints reapply-policy, complaints recompute-calendars)"
             )
+        if action in SERVICE_ACTIONS:
+            raise ValueError(f"{action.value} is published by the services only")
         return action
 
 

@@ -1,0 +1,115 @@
+"""Six paraphrases of one problem from the shipped corpus are one thread: one cluster alert
+with count 6 and the channels, no member alert; a seventh updates it (issue 15, item 4).
+
+The paraphrases are burst D-B01 of config/classifier/corpus/writer_D (a parcel stuck at the
+Dayuan hub, five channels), the seven complaints its writer labelled individual, in order.
+Measured on 2026-12-03 with today's classifier (InMemoryPipeline, the shipped model): it puts
+five of them in one similarity group (with threshold 5 the sixth opens a cluster of 5; with
+threshold 6, as here, none opens), and over the broker all seven were classified individual
+and each sent its own response alert (7 webhook deliveries, no cluster alert). Hence xfail."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from complaints_cli.stack import Stack
+from tests.e2e_clusters.conftest import MEMBER_SLA_SECONDS, REPO
+
+pytestmark = pytest.mark.e2e
+
+BURST = REPO / "config" / "classifier" / "corpus" / "writer_D" / "bursts.jsonl"
+
+
+def paraphrases() -> list[dict[str, Any]]:
+    rows = [json.loads(line) for line in BURST.read_text(encoding="utf-8").splitlines() if line]
+    burst = [r for r in rows if r.get("burst") == "D-B01"]
+    chosen = [r for r in burst if r["expected"]["scope"] == "individual"]
+    assert len(chosen) >= 7, f"burst D-B01 has {len(chosen)} individual complaints"
+    run = uuid.uuid4().hex[:8]
+    now = datetime.now(UTC)
+    last = max(r["minute"] for r in chosen)
+    return [
+        {
+            "channel": r["channel"],
+            "channel_event_id": f"{r['id']}-{run}",
+            "customer": {**r["customer"], "id": f"{r['customer']['id']}-{run}"},
+            "title": r["title"],
+            "description": r["description"],
+            "occurred_at": (now - timedelta(minutes=last - r["minute"])).isoformat(),
+            **({"product_id": r["product_id"]} if r.get("product_id") else {}),
+        }
+        for r in sorted(chosen, key=lambda r: r["minute"])[:7]
+    ]
+
+
+def alerts(stack: Stack, ids: set[str]) -> list[dict[str, Any]]:
+    assert stack.sink is not None
+    return [
+        d["payload"]["data"]
+        for d in stack.sink.received()
+        if (d["payload"] or {}).get("data", {}).get("complaint_id") in ids
+    ]
+
+
+def settle(done: Callable[[], object], *, within: float) -> None:
+    """Wait until `done()` or `within` seconds, without failing: the assertions say what."""
+    deadline = time.monotonic() + within
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.25)
+
+
+def summary(received: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [
+        (a["complaint_id"][-6:], a["clock"], a["scope"], a.get("cluster_size"), len(a["channels"]))
+        for a in received
+    ]
+
+
+@pytest.mark.xfail(
+    reason="depends on (1) the classifier's similarity (being improved in services/classifier/"
+    "src/complaints_classifier/domain/similarity.py) putting the six paraphrases in one group: "
+    "today it groups five of them; and (2) a cluster-wide inhibition in escalation, not built: "
+    "members classified before the cluster opened are individual complaints, on other "
+    "partitions, and keep their own response chains (`inhibits` silences only the clocks of "
+    "the complaint whose cluster clock alerts)",
+    strict=False,
+)
+def test_six_paraphrases_are_one_cluster_alert_and_a_seventh_updates_it(
+    cluster_stack: Stack,
+) -> None:
+    stack = cluster_stack
+    intake = stack.services["intake"].base_url
+    bodies = paraphrases()
+    ids: list[str] = []
+    for body in bodies[:6]:
+        answer = httpx.post(f"{intake}/v1/complaints", json=body, timeout=10)
+        assert answer.status_code == 202, answer.text
+        ids.append(answer.json()["complaint_id"])
+    settle(lambda: [a for a in alerts(stack, set(ids)) if a["clock"] == "cluster"], within=60)
+    time.sleep(MEMBER_SLA_SECONDS + 6)  # long enough for a member's own alert to arrive
+    first = alerts(stack, set(ids))
+    print(f"webhook deliveries for the first 6 paraphrases: {len(first)} {summary(first)}")
+    answer = httpx.post(f"{intake}/v1/complaints", json=bodies[6], timeout=10)
+    ids.append(answer.json()["complaint_id"])
+    settle(
+        lambda: len([a for a in alerts(stack, set(ids)) if a["clock"] == "cluster"]) >= 2,
+        within=60,
+    )
+    time.sleep(4)
+    after = alerts(stack, set(ids))
+    print(f"webhook deliveries for the 7 paraphrases: {len(after)} {summary(after)}")
+    clusters = [a for a in first if a["clock"] == "cluster"]
+    assert [(a["cluster_size"], a["kind"]) for a in clusters] == [(6, "breach")]
+    assert len(clusters[0]["channels"]) >= 2
+    assert [a for a in first if a["clock"] != "cluster"] == []  # no member alert
+    updates = [a for a in after if a["clock"] == "cluster"]
+    assert [a["cluster_size"] for a in updates] == [6, 7]
+    assert [a for a in after if a["clock"] != "cluster"] == []
