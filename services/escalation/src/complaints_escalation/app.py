@@ -23,7 +23,7 @@ from complaints_escalation.outbound.publisher import FaustPublisher
 from complaints_escalation.outbound.state_store import TableStateStore
 from complaints_escalation.scheduling.due_message import DueBatch, DueMessage
 from complaints_escalation.scheduling.index import DueEntry, DueIndex
-from complaints_escalation.scheduling.timer import Timer
+from complaints_escalation.scheduling.timer import Lookahead, Timer
 from complaints_escalation.settings import EscalationSettings
 from complaints_kit.clock import Clock, service_clock
 from complaints_kit.settings import KafkaSettings
@@ -182,7 +182,8 @@ def build_service(
         batch = DueBatch(tuple(DueMessage(e.complaint_id, e.token, e.due_at) for e in entries))
         await publisher.due(batch, partition=entries[0].partition)
 
-    timer = Timer(index=DueIndex(), clock=clock, fire=fire)
+    # Handed over ahead of the instant by the expected work: only the sends remain at it.
+    timer = Timer(index=DueIndex(), clock=clock, fire=fire, lookahead=Lookahead())
     registry.register(RemainingTime(due_instants=timer.index.due_instants, now=clock.now))
     handlers = Handlers(
         store=TableStateStore(table),
@@ -208,12 +209,16 @@ def build_service(
     async def run_timer() -> None:
         await timer.run()
 
+    async def run_release() -> None:
+        await handlers.release.run()
+
     async def on_revoked(sender: Any, revoked: set[Any], **_: Any) -> None:
         readiness.ready = False
         readiness.revoked_at = time.monotonic()
         handlers.revoke({tp.partition for tp in revoked if tp.topic == CLASSIFIED.name})
 
     app.task(run_timer)
+    app.task(run_release)
     app.on_partitions_revoked.connect(on_revoked)  # type: ignore[arg-type]
 
     @table.on_recover

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
@@ -13,6 +17,7 @@ from complaints_escalation.domain.transitions import (
     Escalation,
     Outcome,
     Transition,
+    due_steps,
     next_due,
     on_classified,
     on_due,
@@ -20,10 +25,11 @@ from complaints_escalation.domain.transitions import (
     record_fired,
 )
 from complaints_escalation.metrics import EscalationMetrics, OpenComplaints
-from complaints_escalation.outbound.publisher import Publisher
+from complaints_escalation.outbound.publisher import Outgoing, Publisher, encode_escalated
 from complaints_escalation.outbound.state_store import StateStore
-from complaints_escalation.scheduling.due_message import DueBatch, InvalidDueMessage
+from complaints_escalation.scheduling.due_message import DueBatch, DueMessage, InvalidDueMessage
 from complaints_escalation.scheduling.index import DueEntry
+from complaints_escalation.scheduling.release import Held, Release
 from complaints_escalation.scheduling.timer import RETRY_DELAY, Timer
 from complaints_kit.clock import Clock
 from complaints_kit.records import Origin
@@ -38,6 +44,23 @@ from complaints_schemas.events import (
 log = logging.getLogger(__name__)
 
 E = TypeVar("E", bound=Event)
+
+# A long batch yields to the event loop this often (sends due meanwhile go out on time).
+YIELD_EVERY = 50
+# Entries per `fired` message (each entry ~60 bytes).
+MAX_FIRED_BATCH = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One complaint's escalations, built and encoded before their instant."""
+
+    complaint_id: str
+    token: int
+    partition: int
+    at: datetime
+    escalations: tuple[Escalation, ...]
+    records: list[Outgoing]
 
 
 class Handlers:
@@ -60,6 +83,10 @@ class Handlers:
         self.clock = clock
         self.metrics = metrics
         self.open = OpenComplaints(metrics.open_complaints, metrics.open_by_department)
+        # Prepared escalations wait here for their instant; `release.run` is the sending task.
+        self.release: Release[Prepared] = Release(clock=clock, send=self.send_held)
+        # Prepared or sent, not yet recorded as fired: not prepared a second time meanwhile.
+        self._in_flight: dict[str, Prepared] = {}
 
     async def classified(self, value: bytes | None, headers: Headers, origin: Origin) -> None:
         self.metrics.events.labels("classified").inc()
@@ -90,7 +117,8 @@ class Handlers:
         self._settle(result, origin.partition, source="lifecycle")
 
     async def due(self, value: bytes | None, origin: Origin) -> None:
-        """Fire the steps due now; publish first, record as fired after (a crash re-emits)."""
+        """Prepare the escalations of entries due now or soon and hold them until their
+        instant (`release` sends them); or, for a `fired` message, record what was sent."""
         self.metrics.events.labels("timer").inc()
         try:
             batch = DueBatch.from_bytes(value)
@@ -98,14 +126,26 @@ class Handlers:
             log.warning("invalid due message dropped", extra={"offset": origin.offset})
             self.metrics.due_dropped.labels("invalid").inc()
             return
+        if batch.fired:
+            await self._record_fired(batch, origin.partition)
+            return
+        started = time.perf_counter()
         now = self.clock.now()
-        firing: list[tuple[ComplaintState, tuple[Escalation, ...]]] = []
-        for message in batch.items:
+        held: list[Held[Prepared]] = []
+        for n, message in enumerate(batch.items, 1):
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # a long batch does not hold up sends due meanwhile
+            flying = self._in_flight.get(message.complaint_id)
+            if flying is not None and flying.token == message.token:
+                self.metrics.due_dropped.labels("in_flight").inc()
+                continue
             state = self.store.get(message.complaint_id)
             if state is None:
                 self.metrics.due_dropped.labels("unknown").inc()
                 continue
-            escalations = on_due(state, token=message.token, now=now)
+            # Built for the instant it goes out: escalated_at is the due instant (or now).
+            at = max(now, message.due_at)
+            escalations = on_due(state, token=message.token, now=at)
             if not escalations:
                 stale = state.version != message.token
                 self.metrics.due_dropped.labels("stale" if stale else "nothing_due").inc()
@@ -113,53 +153,106 @@ class Handlers:
                     self.store.put(state, partition=origin.partition)
                 self._reschedule(state, origin.partition)
                 continue
-            firing.append((state, escalations))
-        if not firing:
+            prepared = Prepared(
+                complaint_id=state.complaint_id,
+                token=message.token,
+                partition=origin.partition,
+                at=at,
+                escalations=escalations,
+                records=encode_escalated([e.event for e in escalations], now=at),
+            )
+            self._in_flight[state.complaint_id] = prepared
+            held.append(Held(at, origin.partition, prepared))
+        if batch.items:
+            lookahead = self.timer.lookahead
+            if lookahead is not None:
+                lookahead.observe((time.perf_counter() - started) / len(batch.items))
+        self.release.hold(held)
+
+    async def send_held(self, held: Sequence[Held[Prepared]]) -> None:
+        """At their instant: publish every held escalation still current, wait for the acks
+        once, then ask each partition's agent to record them as fired. A crash before the
+        record re-emits the same escalation ids (the notifier dedups on them)."""
+        ready: list[Prepared] = []
+        for item in held:
+            prepared = item.payload
+            state = self.store.get(prepared.complaint_id)
+            if state is None or state.version != prepared.token:  # changed while held
+                self._in_flight.pop(prepared.complaint_id, None)
+                self.metrics.due_dropped.labels("stale").inc()
+                if state is not None:
+                    self._reschedule(state, prepared.partition)
+                continue
+            ready.append(prepared)
+        if not ready:
             return
         try:
-            await self.publisher.escalated(
-                [e.event for _, escalations in firing for e in escalations], now=now
-            )
+            await self.publisher.escalated([r for p in ready for r in p.records])
+            sent_at = self.clock.now()
+            by_partition: dict[int, list[DueMessage]] = {}
+            for p in ready:
+                by_partition.setdefault(p.partition, []).append(
+                    DueMessage(p.complaint_id, p.token, p.at)
+                )
+            for partition, messages in by_partition.items():
+                for start in range(0, len(messages), MAX_FIRED_BATCH):
+                    chunk = tuple(messages[start : start + MAX_FIRED_BATCH])
+                    await self.publisher.due(DueBatch(chunk, fired=True), partition=partition)
         except Exception:
-            log.exception("publishing escalations failed; will retry", extra={"n": len(firing)})
-            for state, _ in firing:
+            log.exception("publishing escalations failed; will retry", extra={"n": len(ready)})
+            retry_at = self.clock.now() + RETRY_DELAY
+            for p in ready:
+                self._in_flight.pop(p.complaint_id, None)
                 self.timer.schedule(
-                    complaint_id=state.complaint_id,
-                    partition=origin.partition,
-                    due_at=self.clock.now() + RETRY_DELAY,
-                    token=state.version,
+                    complaint_id=p.complaint_id,
+                    partition=p.partition,
+                    due_at=retry_at,
+                    token=p.token,
                 )
             return
-        for state, escalations in firing:
-            self._fired(state, escalations, now=now, partition=origin.partition)
+        for p in ready:
+            self._count_fired(p, sent_at=sent_at)
 
-    def _fired(
-        self,
-        state: ComplaintState,
-        escalations: tuple[Escalation, ...],
-        *,
-        now: datetime,
-        partition: int,
-    ) -> None:
-        for escalation in escalations:
+    def _count_fired(self, prepared: Prepared, *, sent_at: datetime) -> None:
+        for escalation in prepared.escalations:
             step = escalation.step
+            lag = (sent_at - step.due_at).total_seconds()
             self.metrics.escalations.labels(step.kind.value, str(step.level)).inc()
             self.metrics.steps.labels(step.clock, step.kind.value).inc()
-            self.metrics.fire_lag.observe(max(0.0, (now - step.due_at).total_seconds()))
+            self.metrics.fire_lag.observe(max(0.0, lag))
             log.info(
                 "escalated",
                 extra={
-                    "complaint_id": state.complaint_id,
+                    "complaint_id": prepared.complaint_id,
                     "escalation_id": escalation.event.escalation_id,
                     "escalation_level": step.level,
-                    "lag_s": (now - step.due_at).total_seconds(),
+                    "lag_s": lag,
                 },
             )
-        # Re-read: a lifecycle event may have changed the state while we awaited the broker.
-        current = self.store.get(state.complaint_id) or state
-        after = record_fired(current, tuple(e.step for e in escalations), at=now)
-        self.store.put(after, partition=partition)
-        self._reschedule(after, partition)
+
+    async def _record_fired(self, batch: DueBatch, partition: int) -> None:
+        """Mark the published steps as fired (inside stream processing: a table write)."""
+        for n, message in enumerate(batch.items, 1):
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+            flying = self._in_flight.get(message.complaint_id)
+            if flying is not None and flying.token == message.token:
+                del self._in_flight[message.complaint_id]
+                steps = tuple(e.step for e in flying.escalations)
+            else:
+                flying = None
+            # Re-read: a lifecycle event may have changed the state while the sends went out.
+            current = self.store.get(message.complaint_id)
+            if current is None:
+                continue
+            if flying is None:  # another worker prepared them (a rebalance in between)
+                steps = tuple(
+                    step for step, _ in due_steps(current, token=message.token, now=message.due_at)
+                )
+            after = record_fired(current, steps, at=message.due_at)
+            if after is not current:
+                self.store.put(after, partition=partition)
+            self._reschedule(after, partition)
 
     def rebuild(self, partitions: set[int]) -> None:
         """Rebuild the due index and open-complaint counts for these partitions from the
@@ -192,6 +285,9 @@ class Handlers:
         self.timer.wake()
 
     def revoke(self, partitions: set[int]) -> None:
+        self.release.drop(partitions)  # their new owner fires them from the states
+        for cid in [c for c, p in self._in_flight.items() if p.partition in partitions]:
+            del self._in_flight[cid]
         self.timer.index.revoke(partitions)
         self.open.keep_only(self.timer.index.partitions)
         self.timer.wake()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -16,8 +17,27 @@ from complaints_schemas.events import ComplaintEscalated, ComplaintRejected
 SOURCE = "/services/escalation"
 
 
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """An escalation encoded ahead of its instant: only the send is left."""
+
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+def encode_escalated(events: Sequence[ComplaintEscalated], *, now: datetime) -> list[Outgoing]:
+    """CloudEvents records whose id is the deterministic escalation id (a re-emission is
+    identical)."""
+    out = []
+    for event in events:
+        record = encode(event, source=SOURCE, id=event.escalation_id, time=now)
+        out.append(Outgoing(record.key, record.value, _headers(record)))
+    return out
+
+
 class Publisher(Protocol):
-    async def escalated(self, events: Sequence[ComplaintEscalated], *, now: datetime) -> None:
+    async def escalated(self, records: Sequence[Outgoing]) -> None:
         """Publish them all and wait until the broker has every one."""
         ...
 
@@ -32,17 +52,14 @@ class FaustPublisher:
         self._rejected = rejected
         self._due = due
 
-    async def escalated(self, events: Sequence[ComplaintEscalated], *, now: datetime) -> None:
-        # Sent together, then awaited together: one broker round trip for a burst.
-        pending = []
-        for event in events:
-            # The CloudEvents id is the deterministic escalation id: a re-emission is identical.
-            record = encode(event, source=SOURCE, id=event.escalation_id, time=now)
-            pending.append(
-                await self._escalated.send(
-                    key=record.key, value=record.value, headers=_headers(record), force=True
-                )
+    async def escalated(self, records: Sequence[Outgoing]) -> None:
+        # Sent together, then awaited together: one broker round trip for a batch.
+        pending = [
+            await self._escalated.send(
+                key=record.key, value=record.value, headers=record.headers, force=True
             )
+            for record in records
+        ]
         await asyncio.gather(*pending)
 
     async def rejected(self, event: ComplaintRejected, *, id: str) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,11 +23,48 @@ RETRY_DELAY = timedelta(seconds=1)
 MAX_BATCH = 500
 
 
-class Timer:
-    """Fires each due entry at its instant; `schedule` wakes the sleeper for an earlier one."""
+@dataclass
+class Lookahead:
+    """How far ahead of its instant an entry is handed over: by the expected work before it.
 
-    def __init__(self, *, index: DueIndex, clock: Clock, fire: Fire) -> None:
+    Entry i (in due order) is handed over once `due_at - margin - cost * (i + 1)` has come:
+    the work queued ahead of it (`cost` seconds per entry, measured by whoever prepares
+    them) is done by its instant. Never more than `max_lead` ahead.
+    """
+
+    margin: timedelta = timedelta(milliseconds=100)
+    max_lead: timedelta = timedelta(seconds=30)
+    cost_s: float = 0.001  # per entry; replaced by what is measured
+    safety: float = 2.0
+
+    def observe(self, per_entry_s: float) -> None:
+        """A measured preparation cost per entry (moving average)."""
+        self.cost_s = 0.8 * self.cost_s + 0.2 * max(per_entry_s, 0.0)
+
+    def plan(self, now: datetime, upcoming: Sequence[DueEntry]) -> tuple[datetime, datetime | None]:
+        """(hand over every entry due by this instant, wake up again at this one)."""
+        cost = self.cost_s * self.safety
+        start_by = [
+            entry.due_at - self.margin - timedelta(seconds=cost * (i + 1))
+            for i, entry in enumerate(upcoming)
+        ]
+        until = max(
+            (e.due_at for e, start in zip(upcoming, start_by, strict=True) if start <= now),
+            default=now,
+        )
+        later = [s for e, s in zip(upcoming, start_by, strict=True) if e.due_at > until]
+        return max(until, now), min(later, default=None)
+
+
+class Timer:
+    """Hands each due entry over at its instant, or ahead of it by the expected work
+    (`lookahead`); `schedule` wakes the sleeper for an earlier one."""
+
+    def __init__(
+        self, *, index: DueIndex, clock: Clock, fire: Fire, lookahead: Lookahead | None = None
+    ) -> None:
         self.index = index
+        self.lookahead = lookahead
         self._clock = clock
         self._fire = fire
         self._wake = asyncio.Event()
@@ -49,16 +87,27 @@ class Timer:
         """Loop forever: fire what is due, then sleep until the next instant or a wake-up."""
         while True:
             self._wake.clear()
+            until, wake = self._plan(self._clock.now())
             by_partition: dict[int, list[DueEntry]] = {}
-            for entry in self.index.pop_due(self._clock.now()):
+            for entry in self.index.pop_due(until):
                 by_partition.setdefault(entry.partition, []).append(entry)
             for entries in by_partition.values():
                 for start in range(0, len(entries), MAX_BATCH):
                     await self._fire_batch(entries[start : start + MAX_BATCH])
-            next_due = self.index.next_due()
-            if next_due is not None and next_due <= self._clock.now():
-                continue
-            await self._sleep(next_due)
+            if by_partition:
+                continue  # plan again: time passed while handing over
+            await self._sleep(wake)
+
+    def _plan(self, now: datetime) -> tuple[datetime, datetime | None]:
+        next_due = self.index.next_due()
+        if self.lookahead is None or next_due is None:
+            return now, next_due
+        horizon = now + self.lookahead.max_lead
+        if next_due > horizon:
+            return now, next_due - self.lookahead.max_lead
+        # A None wake-up means everything within the horizon is handed over now; the loop
+        # then plans again.
+        return self.lookahead.plan(now, self.index.upcoming(horizon))
 
     async def _fire_batch(self, entries: Sequence[DueEntry]) -> None:
         try:
