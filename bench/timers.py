@@ -12,6 +12,8 @@ One command (a local broker is started unless KAFKA_BOOTSTRAP_SERVERS names one)
    worker), all with their 10-minute response deadline in the same second, `--lead`
    seconds ahead. Fire lag per escalation: its escalated_at, and the broker's timestamp of
    the escalation record, minus the deadline; plus the worker's own fire-lag histogram.
+   Escalations are built ahead of their instant, so escalated_at is the instant they were
+   built for: the broker's timestamp is the figure that says when each really went out.
 4. The worker is killed with SIGKILL and restarted: recovery time to ready.
 Baselines in the same run: the same burst on bare asyncio timers (how late a timer is on
 this machine), and a bare confluent consumer reading the whole changelog (the floor for
@@ -276,6 +278,8 @@ def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> dict[str, An
             "ESCALATION_DATA_DIR": str(settings.data_dir),
             "ESCALATION_APP_ID": APP_ID,
             "ESCALATION_LOG_LEVEL": "WARNING",
+            # Static membership: the restarted worker rejoins as the same member at once.
+            "ESCALATION_GROUP_INSTANCE_ID": "bench-timers-0",
         },
         log_dir=workdir,
     )

@@ -93,3 +93,13 @@ def test_the_state_table_uses_the_configured_store(tmp_path: Path, store: str, k
     service = build_service(settings, KafkaSettings())
     data = service.app.tables[STATE_TABLE].data
     assert type(data).__module__ == f"faust.stores.{kind}"
+
+
+def test_a_group_instance_id_makes_the_worker_a_static_member(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ESCALATION_GROUP_INSTANCE_ID", "escalation-0")
+    settings = EscalationSettings(data_dir=tmp_path)
+    assert settings.group_instance_id == "escalation-0"
+    service = build_service(settings, KafkaSettings())
+    assert service.app.conf.consumer_group_instance_id == "escalation-0"

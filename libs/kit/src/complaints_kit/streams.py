@@ -29,11 +29,20 @@ Failed = Callable[[bytes | None, Origin, Exception], Awaitable[None]]
 
 
 def faust_app(
-    app_id: str, kafka: KafkaSettings, *, data_dir: Path, store: str = "memory://"
+    app_id: str,
+    kafka: KafkaSettings,
+    *,
+    data_dir: Path,
+    store: str = "memory://",
+    group_instance_id: str | None = None,
 ) -> faust.App:
     """A faust App on our conventions: raw bytes in and out (we decode CloudEvents
     ourselves), co-partitioned topics, a 10 s session so a dead worker's partitions move
-    quickly, and no faust web server (each service serves its own ops endpoints)."""
+    quickly, and no faust web server (each service serves its own ops endpoints).
+
+    `group_instance_id` (static membership, KIP-345): a worker restarted under the same id
+    within the session timeout gets its partitions back without a rebalance, instead of
+    waiting for the broker to expire its old member first."""
     data_dir.mkdir(parents=True, exist_ok=True)
     return faust.App(
         app_id,
@@ -50,6 +59,7 @@ def faust_app(
         key_serializer="raw",
         value_serializer="raw",
         stream_publish_on_commit=False,
+        consumer_group_instance_id=group_instance_id,
     )
 
 

@@ -144,7 +144,13 @@ def build_service(
     )
     # The store is set on the app: a table's own `store="rocksdb://"` is a falsy URL to
     # faust, which then silently falls back to the app's.
-    app = faust_app(settings.app_id, kafka, data_dir=settings.data_dir, store=settings.state_store)
+    app = faust_app(
+        settings.app_id,
+        kafka,
+        data_dir=settings.data_dir,
+        store=settings.state_store,
+        group_instance_id=settings.group_instance_id or None,
+    )
     raw = RAW
     classified = app.topic(CLASSIFIED.name, **raw)
     lifecycle = app.topic(LIFECYCLE.name, **raw)

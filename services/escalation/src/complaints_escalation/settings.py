@@ -37,6 +37,11 @@ class EscalationSettings(OpsSettings):
     max_level: int = Field(default=3, ge=1, le=20)
     data_dir: Path = Path(tempfile.gettempdir()) / "complaints-escalation"
     app_id: str = "complaints-escalation"
+    # Static group membership: a stable name per worker (the StatefulSet's pod name). A
+    # worker restarted under it within the session timeout keeps its partitions and its
+    # local state without a rebalance. Empty: dynamic membership (a restart waits out the
+    # session timeout of its old member). Two live workers must never share one.
+    group_instance_id: str | None = None
     # Empty: config/escalation/policy.yaml from the working directory or the checkout.
     policy_file: Path | None = None
     # Operator holiday files (*.yaml, one per region and year); empty: config/calendars.
