@@ -3,6 +3,8 @@
 confluent-kafka calls block, so they run in a worker thread (asyncio.to_thread), one at a
 time; rebalance callbacks therefore run in that thread too. An offset is committed only
 after its outcome is acknowledged by the broker, and never past an unfinished earlier one.
+Commits in the poll loop are asynchronous (not awaited); at revocation and shutdown they
+are synchronous.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ class EscalationConsumer:
         if not self._paused:
             # Block for new records only when there is nothing else to do.
             wait = POLL_SECONDS if free > 0 and not self._backlog else 0
-            fetched = await asyncio.to_thread(self._consumer.consume, room, wait)
+            fetched = await asyncio.to_thread(self._fetch, room, wait)
             self._backlog.extend(fetched)
         else:
             # Paused: keep polling so the group keeps us (only errors or events come back).
@@ -95,6 +97,17 @@ class EscalationConsumer:
             )
             free = self._concurrency - len(self._tasks)
         return [self._backlog.popleft() for _ in range(min(max(free, 0), len(self._backlog)))]
+
+    def _fetch(self, room: int, wait: float) -> list[Message]:
+        """Up to `room` records: waits up to `wait` for the first one only, then takes what
+        has already arrived. (`consume(n, wait)` alone waits until n records or the whole
+        timeout: a lone escalation sat up to POLL_SECONDS before it was dispatched.)"""
+        if room <= 0:
+            return []
+        first = self._consumer.poll(wait)
+        if first is None:
+            return []
+        return [first, *self._consumer.consume(room - 1, 0)] if room > 1 else [first]
 
     def _set_paused(self, paused: bool) -> None:
         if paused == self._paused:
@@ -143,9 +156,23 @@ class EscalationConsumer:
         self._tracker.finish(ticket)
 
     async def _commit(self) -> None:
+        """Commit what finished without waiting for the broker's answer (the poll loop goes
+        on fetching); revocation and shutdown commit synchronously. A commit that fails is
+        superseded by the next one (offsets are cumulative); one never superseded leaves its
+        records to be consumed again after a restart, where the dedup log drops them."""
         offsets = self._tracker.committable()
-        if offsets:
-            await asyncio.to_thread(self._commit_sync, offsets)
+        if not offsets:
+            return
+        try:
+            self._consumer.commit(
+                offsets=[TopicPartition(t, p, o) for t, p, o in offsets], asynchronous=True
+            )
+        except KafkaException as exc:
+            self._metrics.commits.labels("error").inc()
+            log.warning("commit failed; retrying later", extra={"error": str(exc)})
+            return
+        self._tracker.committed(offsets)
+        self._metrics.commits.labels("ok").inc()
 
     def _commit_sync(self, offsets: list[tuple[str, int, int]]) -> None:
         try:
@@ -207,7 +234,9 @@ class EscalationConsumer:
             if pending:
                 log.info("abandoned in-flight deliveries", extra={"count": len(pending)})
                 await asyncio.gather(*pending, return_exceptions=True)
-        await self._commit()
+        offsets = self._tracker.committable()
+        if offsets:
+            await asyncio.to_thread(self._commit_sync, offsets)
         await asyncio.to_thread(self._consumer.close)
 
 
