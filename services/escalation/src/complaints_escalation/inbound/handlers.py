@@ -178,7 +178,7 @@ class Handlers:
             prepared = item.payload
             state = self.store.get(prepared.complaint_id)
             if state is None or state.version != prepared.token:  # changed while held
-                self._in_flight.pop(prepared.complaint_id, None)
+                self._forget(prepared)
                 self.metrics.due_dropped.labels("stale").inc()
                 if state is not None:
                     self._reschedule(state, prepared.partition)
@@ -202,7 +202,7 @@ class Handlers:
             log.exception("publishing escalations failed; will retry", extra={"n": len(ready)})
             retry_at = self.clock.now() + RETRY_DELAY
             for p in ready:
-                self._in_flight.pop(p.complaint_id, None)
+                self._forget(p)
                 self.timer.schedule(
                     complaint_id=p.complaint_id,
                     partition=p.partition,
@@ -212,6 +212,11 @@ class Handlers:
             return
         for p in ready:
             self._count_fired(p, sent_at=sent_at)
+
+    def _forget(self, prepared: Prepared) -> None:
+        """No longer in flight, unless a newer preparation for the complaint replaced it."""
+        if self._in_flight.get(prepared.complaint_id) is prepared:
+            del self._in_flight[prepared.complaint_id]
 
     def _count_fired(self, prepared: Prepared, *, sent_at: datetime) -> None:
         for escalation in prepared.escalations:
