@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from complaints_cli.broker import kafka_broker
+from complaints_cli.postgres import postgres_server
 from complaints_kit.kafka import provision_topics
 from complaints_kit.settings import KafkaSettings
 from complaints_schemas.topics import ALL_TOPICS
@@ -21,6 +22,13 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with kafka_broker(state_dir) as bootstrap:
         provision_topics(KafkaSettings(bootstrap_servers=bootstrap), ALL_TOPICS)
         yield bootstrap
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL: CONSOLE_TEST_DATABASE_URL if set, else a local server for the session."""
+    with postgres_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -36,4 +36,6 @@ def test_dev_delivers_a_demo_escalation_to_the_sink(kafka_bootstrap: str) -> Non
     assert "Complaint escalation pipeline is up" in result.stdout
     assert "webhook breach level 1" in result.stdout
     assert "signature valid" in result.stdout
+    assert "/queue" in result.stdout  # the console's URL
+    assert "wang / demo" in result.stdout  # and a demo sign-in
     print(f"complaints dev: first escalation at the sink after {elapsed:.1f}s (incl. start-up)")

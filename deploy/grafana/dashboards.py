@@ -32,23 +32,38 @@ class P:
     queries: tuple[tuple[str, str], ...]
     unit: str = "short"
     stat: bool = False
+    # A count of events: whole numbers. increase() extrapolates to the window's edges (2.111
+    # breaches), so the query is rounded and the panel shows no decimals.
+    count: bool = False
+    decimals: int | None = None
 
 
 def _panel(spec: P) -> Any:
     panel = (Stat() if spec.stat else Timeseries()).title(spec.title).unit(spec.unit).datasource(DS)
     for ref, (expr, legend) in zip("ABCDEFGH", spec.queries, strict=False):
-        query = Dataquery().expr(expr).legend_format(legend).ref_id(ref).datasource(DS)
+        text = counted(expr) if spec.count else expr
+        query = Dataquery().expr(text).legend_format(legend).ref_id(ref).datasource(DS)
         panel = panel.with_target(query)
+    decimals = 0 if spec.count else spec.decimals
+    if decimals is not None:
+        panel = panel.decimals(decimals)
     return panel.height(8).span(12 if not spec.stat else 6)
 
 
-def _dashboard(uid: str, title: str, rows: dict[str, list[P]]) -> dict[str, Any]:
+def counted(expr: str) -> str:
+    """A count query as whole numbers (already rounded: left as it is)."""
+    return expr if expr.startswith("round(") else f"round({expr})"
+
+
+def _dashboard(
+    uid: str, title: str, rows: dict[str, list[P]], *, time_from: str = "now-1h"
+) -> dict[str, Any]:
     builder = (
         Dashboard(title)
         .uid(uid)
         .tags(["complaints", "generated"])
         .refresh("30s")
-        .time("now-1h", "now")
+        .time(time_from, "now")
         .with_variable(DatasourceVariable("datasource").label("Prometheus").type("prometheus"))
     )
     for row, panels in rows.items():
@@ -190,11 +205,13 @@ SLA = _dashboard(
                 "Open complaints",
                 _q(("sum(complaints_escalation_open_complaints)", "open")),
                 stat=True,
+                count=True,
             ),
             P(
                 "Pending timers",
                 _q(("sum(complaints_escalation_pending_timers)", "timers")),
                 stat=True,
+                count=True,
             ),
             P(
                 "Breaches in the last 24 h",
@@ -205,27 +222,31 @@ SLA = _dashboard(
                     )
                 ),
                 stat=True,
+                count=True,
             ),
             P(
                 "Common clusters opened in the last 24 h",
                 _q(("sum(increase(complaints_classifier_clusters_opened_total[24h]))", "clusters")),
                 stat=True,
+                count=True,
             ),
             P(
                 "At risk: next step due within 15 min",
                 _q(('sum(complaints_escalation_next_step_remaining{le="900.0"})', "at risk")),
                 stat=True,
+                count=True,
             ),
             P(
                 "T+3 closure breaches in the last 24 h",
                 _q(
                     (
-                        'sum(increase(complaints_escalation_steps_total{clock="closure", '
-                        'kind="breach"}[24h])) or vector(0)',
+                        'round(sum(increase(complaints_escalation_steps_total{clock="closure", '
+                        'kind="breach"}[24h]))) or vector(0)',
                         "T+3 breaches",
                     ),
                 ),
                 stat=True,
+                count=True,
             ),
             P(
                 "Open complaints by department",
@@ -240,11 +261,12 @@ SLA = _dashboard(
                 "Top common issues: clusters opened in 24 h by category",
                 _q(
                     (
-                        "topk(5, sum by (category) "
-                        "(increase(complaints_classifier_clusters_opened_total[24h])))",
+                        "topk(5, round(sum by (category) "
+                        "(increase(complaints_classifier_clusters_opened_total[24h]))))",
                         "{{category}}",
                     ),
                 ),
+                count=True,
             ),
             P(
                 "Warnings and breaches by clock",
@@ -259,6 +281,7 @@ SLA = _dashboard(
             P(
                 "Open complaints by severity",
                 _q(("sum by (severity) (complaints_escalation_open_complaints)", "{{severity}}")),
+                count=True,
             ),
             P(
                 "Escalations by kind and level",
@@ -341,7 +364,144 @@ NOTIFIER = _dashboard(
     },
 )
 
-DASHBOARDS = {"pipeline.json": PIPELINE, "sla.json": SLA, "notifier.json": NOTIFIER}
+RANGE = "$__range"  # the dashboard's time range: a month for the monthly review
+CLUSTERS_OPENED = "complaints_classifier_clusters_opened_total"
+
+
+def within_sla(clock: str, by: str = "") -> str:
+    """Clocks met over clocks settled (met, or missed at their first breach) in the range."""
+    group = f" by ({by})" if by else ""
+    settled = f'complaints_escalation_clock_results_total{{clock="{clock}"'
+    return (
+        f'sum{group} (increase({settled}, result="met"}}[{RANGE}])) '
+        f"/ sum{group} (increase({settled}}}[{RANGE}]))"
+    )
+
+
+def in_range(counter: str, by: str) -> str:
+    return f"sum by ({by}) (increase({counter}[{RANGE}]))"
+
+
+KPI = _dashboard(
+    "complaints-kpi",
+    "Complaints / Monthly review KPIs",
+    {
+        "SLA compliance": [
+            P(
+                "Response within SLA",
+                _q((within_sla("response"), "response")),
+                "percentunit",
+                stat=True,
+                decimals=1,
+            ),
+            P(
+                "T+3 closure within SLA",
+                _q((within_sla("closure"), "T+3")),
+                "percentunit",
+                stat=True,
+                decimals=1,
+            ),
+            P(
+                "Complaints settled on the response clock",
+                _q(
+                    (
+                        in_range(
+                            'complaints_escalation_clock_results_total{clock="response"}', "result"
+                        ),
+                        "{{result}}",
+                    )
+                ),
+                stat=True,
+                count=True,
+            ),
+            P(
+                "Common clusters opened",
+                _q(
+                    (
+                        f"sum(increase(complaints_classifier_clusters_opened_total[{RANGE}]))",
+                        "clusters",
+                    )
+                ),
+                stat=True,
+                count=True,
+            ),
+            P(
+                "Response within SLA by department",
+                _q((within_sla("response", "department"), "{{department}}")),
+                "percentunit",
+                stat=True,
+                decimals=1,
+            ),
+            P(
+                "T+3 closure within SLA by department",
+                _q((within_sla("closure", "department"), "{{department}}")),
+                "percentunit",
+                stat=True,
+                decimals=1,
+            ),
+        ],
+        "Issues and departments": [
+            P(
+                "Top 5 common issues (clusters opened by category)",
+                _q(
+                    (
+                        f"topk(5, {in_range(CLUSTERS_OPENED, 'category')})",
+                        "{{category}}",
+                    )
+                ),
+                stat=True,
+                count=True,
+            ),
+            P(
+                "Escalations by department",
+                _q(
+                    (
+                        in_range(
+                            "complaints_escalation_department_steps_total", "department, kind"
+                        ),
+                        "{{department}} {{kind}}",
+                    )
+                ),
+                stat=True,
+                count=True,
+            ),
+            P(
+                "Transfers out of each department",
+                _q(
+                    (
+                        in_range(
+                            'complaints_escalation_transfers_total{direction="out"}', "department"
+                        ),
+                        "{{department}}",
+                    )
+                ),
+                stat=True,
+                count=True,
+            ),
+            P(
+                "Transfers into each department",
+                _q(
+                    (
+                        in_range(
+                            'complaints_escalation_transfers_total{direction="in"}', "department"
+                        ),
+                        "{{department}}",
+                    )
+                ),
+                stat=True,
+                count=True,
+            ),
+        ],
+    },
+    time_from="now-30d",
+)
+
+DASHBOARDS = {
+    "pipeline.json": PIPELINE,
+    "sla.json": SLA,
+    "notifier.json": NOTIFIER,
+    "kpi.json": KPI,
+}
 
 
 def panel_queries() -> list[tuple[str, str, str]]:

@@ -45,8 +45,7 @@ def render(dashboard: dict[str, Any], query: Query) -> tuple[str, int]:
         if not series:
             parts.append(_text(x + 10, y + h / 2, "No data", 13, "normal", "#888"))
         elif panel["type"] == "stat":
-            value = series[0][1][-1][1] if series[0][1] else float("nan")
-            parts.append(_text(x + 10, y + h / 2 + 14, f"{value:,.4g}", 34, "bold", COLORS[2]))
+            parts.extend(_stat(series, panel["fieldConfig"]["defaults"], x + 10, y, h))
         else:
             parts.extend(_lines(series, x + 10, y + 34, w - 20, h - 64))
     body = "\n".join(parts)
@@ -57,6 +56,34 @@ def render(dashboard: dict[str, Any], query: Query) -> tuple[str, int]:
         f"<title>{title}</title>\n{body}\n</svg>\n",
         drawn,
     )
+
+
+def _stat(
+    series: list[tuple[str, Series]], defaults: dict[str, Any], x: float, y: float, h: float
+) -> list[str]:
+    """The last value of each series as Grafana's stat shows it: the panel's unit and decimals."""
+
+    def shown(values: Series) -> str:
+        value = values[-1][1] if values else float("nan")
+        decimals = defaults.get("decimals")
+        if defaults.get("unit") == "percentunit":
+            return f"{value * 100:.{1 if decimals is None else decimals}f}%"
+        return f"{value:,.{decimals}f}" if decimals is not None else f"{value:,.4g}"
+
+    if len(series) == 1:
+        return [_text(x, y + h / 2 + 14, shown(series[0][1]), 34, "bold", COLORS[2])]
+    rows = series[: max(1, int((h - 40) // 18))]
+    return [
+        _text(
+            x,
+            y + 44 + i * 18,
+            f"{legend[:28]}  {shown(values)}",
+            14,
+            "bold",
+            COLORS[i % len(COLORS)],
+        )
+        for i, (legend, values) in enumerate(rows)
+    ]
 
 
 def _text(x: float, y: float, text: str, size: int, weight: str, color: str = "#ccc") -> str:

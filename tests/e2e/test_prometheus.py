@@ -64,6 +64,25 @@ def _send_traffic(stack: Stack) -> list[str]:
         )
         httpx.post(f"{intake}/v1/complaints", json=similar, timeout=10)
     httpx.post(f"{intake}/v1/complaints", json={"channel": "fax"}, timeout=10)
+    # The review's KPIs: one complaint answered in time, transferred, resolved and closed.
+    settled = httpx.post(f"{intake}/v1/complaints", json=red_complaint(), timeout=10).json()
+    status = f"{stack.services['escalation'].base_url}/v1/complaints/{settled['complaint_id']}"
+    token = {"Authorization": f"Bearer {stack.status_token}"}
+    wait_for(
+        lambda: httpx.get(status, headers=token, timeout=2).status_code == 200,
+        timeout=30,
+        what="the settled complaint classified at escalation",
+    )
+    for step in (
+        {"action": "acknowledged"},
+        {"action": "transferred", "to_department": "logistics"},
+        {"action": "resolved"},
+        {"action": "closed"},
+    ):
+        answer = httpx.post(
+            f"{intake}/v1/complaints/{settled['complaint_id']}/events", json=step, timeout=10
+        )
+        assert answer.status_code == 202, answer.text
     producer = Producer({"bootstrap.servers": stack.bootstrap})
     for topic in (topics.SUBMITTED, topics.ACCEPTED, topics.CLASSIFIED, topics.ESCALATED):
         producer.produce(topic.name, key=b"garbage", value=b"\xffnot an event")
@@ -132,7 +151,7 @@ def _query(url: str, expr: str) -> dict[str, Any]:
 def test_dashboard_query_returns_series(
     prometheus: str, dashboard: str, title: str, expr: str
 ) -> None:
-    body = _query(prometheus, expr.replace("$__rate_interval", "1m"))
+    body = _query(prometheus, expr.replace("$__rate_interval", "1m").replace("$__range", "1h"))
     assert body["status"] == "success", body
     assert body["data"]["result"], f"{dashboard} / {title}: no series for {expr}"
 
@@ -160,7 +179,7 @@ def _query_range(url: str) -> Callable[[str], list[tuple[str, list[tuple[float, 
         response = httpx.get(
             f"{url}/api/v1/query_range",
             params={
-                "query": expr.replace("$__rate_interval", "1m"),
+                "query": expr.replace("$__rate_interval", "1m").replace("$__range", "1h"),
                 "start": end - 120,
                 "end": end,
                 "step": 2,

@@ -35,7 +35,11 @@ def test_a_complaint_accepted_on_2026_12_30_gets_every_clock_and_escalates(
     complaint_id = response.json()["complaint_id"]
 
     def ledger() -> dict[str, Any] | None:
-        answer = httpx.get(f"{escalation}/v1/complaints/{complaint_id}", timeout=5)
+        answer = httpx.get(
+            f"{escalation}/v1/complaints/{complaint_id}",
+            headers={"Authorization": f"Bearer {year_end_stack.status_token}"},
+            timeout=5,
+        )
         return answer.json() if answer.status_code == 200 else None
 
     status = wait_for(ledger, timeout=60, what="escalation state")

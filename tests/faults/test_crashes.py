@@ -135,7 +135,12 @@ def test_services_killed_in_turn_lose_and_double_nothing(
     missing_state = [
         cid
         for cid in ids
-        if httpx.get(f"{escalation}/v1/complaints/{cid}", timeout=5).status_code != 200
+        if httpx.get(
+            f"{escalation}/v1/complaints/{cid}",
+            headers={"Authorization": f"Bearer {stack.status_token}"},
+            timeout=5,
+        ).status_code
+        != 200
     ]
     late = [
         eid

@@ -22,15 +22,17 @@ from complaints_classifier.evaluation import (
 from complaints_classifier.live_rules import build_classifier
 from complaints_classifier.rules_file import RulesFileError, load_rules
 from complaints_classifier.settings import ClassifierSettings
+from complaints_cli.corrections import export_corrections as write_corrections
+from complaints_kit.settings import KafkaSettings
 
 console = Console(width=120)
 
 
 def classify(
     file: Annotated[
-        Path,
+        Path | None,
         typer.Argument(help="Labelled complaints (JSON Lines), or a corpus folder (split.yaml)."),
-    ],
+    ] = None,
     rules: Annotated[
         Path | None, typer.Option(help="Rules YAML (default: CLASSIFIER_RULES_FILE).")
     ] = None,
@@ -39,9 +41,22 @@ def classify(
     json_out: Annotated[
         bool, typer.Option("--json", help="Print the figures as JSON instead of tables.")
     ] = False,
+    export_corrections: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write people's reclassifications (from the topics) as labelled examples here."
+        ),
+    ] = None,
 ) -> None:
     """Precision, recall and F1 per class and a confusion matrix for category, severity and
     scope, with the rules and the model they name."""
+    if export_corrections is not None:
+        written = write_corrections(KafkaSettings(), export_corrections)
+        typer.echo(f"{written} corrected complaint(s) -> {export_corrections}")
+        return
+    if file is None:
+        typer.echo("name a labelled file or corpus folder, or --export-corrections OUT", err=True)
+        raise typer.Exit(2)
     rules_path = rules or ClassifierSettings().rules_path()
     try:
         rule_set = load_rules(rules_path)

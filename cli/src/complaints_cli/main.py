@@ -17,12 +17,15 @@ from rich.table import Table
 from complaints_cli import broker as local_broker
 from complaints_cli.classify import classify
 from complaints_cli.demo import demo_complaints
-from complaints_cli.operator import channel_key, reapply_policy, recompute_calendars
+from complaints_cli.operator import channel_key, console_user, reapply_policy, recompute_calendars
+from complaints_cli.replay import app as replay_app
 from complaints_cli.report import report
 from complaints_cli.send import acknowledge, load_file, send_http, send_kafka
+from complaints_cli.signals import Stopped, ignoring_signals, stopping_on_signals
 from complaints_cli.simulate import simulate
 from complaints_cli.sink import WebhookSink
 from complaints_cli.stack import Stack
+from complaints_cli.topics import topics
 from complaints_cli.train import train_classifier
 from complaints_kit.kafka import provision_topics
 from complaints_kit.settings import KafkaSettings
@@ -36,6 +39,9 @@ app.command(name="reapply-policy")(reapply_policy)
 app.command(name="recompute-calendars")(recompute_calendars)
 app.command(name="channel-key")(channel_key)
 app.command(name="train-classifier")(train_classifier)
+app.command()(topics)
+app.add_typer(replay_app, name="replay")
+app.command(name="console-user")(console_user)
 console = Console()
 
 LOCAL_DIR = local_broker.REPO_ROOT / ".local"
@@ -67,43 +73,53 @@ def dev(
     until_delivered: Annotated[
         bool, typer.Option(help="Stop once the sink has received an escalation (exit 1 if none).")
     ] = False,
+    workdir: Annotated[
+        Path | None, typer.Option(help="Logs, sink log, broker and service data (.local/dev).")
+    ] = None,
 ) -> None:
-    """Run everything locally: broker, topics, the four services, a webhook sink, demo traffic."""
-    workdir = LOCAL_DIR / "dev"
+    """Run everything locally: broker, topics, the four services, a webhook sink, demo traffic.
+
+    Ctrl-C, SIGTERM and SIGHUP stop it all: services, sink and broker, ports released."""
+    workdir = workdir or LOCAL_DIR / "dev"
     if fresh:  # escalation keeps its states on local disk, next to the broker's data
         shutil.rmtree(workdir / "data", ignore_errors=True)
+        shutil.rmtree(workdir / "console", ignore_errors=True)  # the read model too
     existing = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    kafka = None
-    if existing:
-        bootstrap = existing
-    else:
-        kafka = _dev_broker(workdir / "kafka", fresh)
-        with console.status("Fetching Apache Kafka with mvn and starting the broker..."):
-            kafka.start()
-        bootstrap = kafka.bootstrap_servers
-    stack = Stack(
-        bootstrap=bootstrap,
-        workdir=workdir,
-        env={"escalation": DEV_SLAS},
-        fixed_ports=True,
-        sink_port=8099 if local_broker.port_free(8099) else 0,
-    )
+    kafka = None if existing else _dev_broker(workdir / "kafka", fresh)
+    stack: Stack | None = None
     delivered = 0
-    try:
-        with console.status("Starting intake, classifier, escalation and notifier..."):
-            ready = stack.start()
-        _print_where_to_look(stack, bootstrap, kafka, ready)
-        if demo:
-            _send_demo(stack)
-        delivered = _follow_sink(stack, exit_after=exit_after, until_delivered=until_delivered)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        with console.status("Stopping..."):
-            stack.stop()
+    with stopping_on_signals():
+        try:
             if kafka is not None:
-                kafka.stop()
-        console.print("Stopped.")
+                with console.status("Fetching Apache Kafka with mvn and starting the broker..."):
+                    kafka.start()
+            bootstrap = existing or (kafka.bootstrap_servers if kafka else "")
+            stack = Stack(
+                bootstrap=bootstrap,
+                workdir=workdir,
+                env={"escalation": DEV_SLAS},
+                fixed_ports=True,
+                sink_port=8099 if local_broker.port_free(8099) else 0,
+                console=True,
+                database_url=os.environ.get("CONSOLE_DATABASE_URL", ""),
+            )
+            with console.status(
+                "Starting intake, classifier, escalation, notifier, projector and console..."
+            ):
+                ready = stack.start()
+            _print_where_to_look(stack, bootstrap, kafka, ready)
+            if demo:
+                _send_demo(stack)
+            delivered = _follow_sink(stack, exit_after=exit_after, until_delivered=until_delivered)
+        except (KeyboardInterrupt, Stopped):
+            pass
+        finally:
+            with ignoring_signals(), console.status("Stopping..."):
+                if stack is not None:
+                    stack.stop()
+                if kafka is not None:
+                    kafka.stop()
+            console.print("Stopped.")
     if until_delivered and not delivered:
         raise typer.Exit(1)
 
@@ -123,6 +139,13 @@ def _print_where_to_look(
     table.add_row("Post a complaint", f"POST {intake}/v1/complaints")
     for name, proc in stack.services.items():
         table.add_row(f"{name} metrics", f"{proc.base_url}/metrics  (ready in {ready[name]:.1f}s)")
+    table.add_row("Console (queue, complaints, reports)", f"{stack.console_url}/queue")
+    table.add_row(
+        "Console demo sign-in",
+        "wang / demo (payments owner), zhao / demo (logistics owner), li / demo (agent), "
+        "admin / demo",
+    )
+    table.add_row("Read model", stack.database_url)
     assert stack.sink is not None
     table.add_row("Webhook sink", f"{stack.sink.url}  (GET /deliveries)")
     table.add_row("Sink log", str(stack.workdir / "sink.jsonl"))
@@ -208,13 +231,15 @@ def broker(
     console.print(
         f"Kafka {local_broker.kafka_version()} at {kafka.bootstrap_servers}; Ctrl-C stops it."
     )
-    try:
-        while kafka.process is not None and kafka.process.poll() is None:
-            time.sleep(1)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        kafka.stop()
+    with stopping_on_signals():
+        try:
+            while kafka.process is not None and kafka.process.poll() is None:
+                time.sleep(1)
+        except (KeyboardInterrupt, Stopped):
+            pass
+        finally:
+            with ignoring_signals():
+                kafka.stop()
 
 
 @app.command()
@@ -233,24 +258,18 @@ def sink(
         f"Webhook sink on http://{host}:{receiver.port}/hooks/escalations; Ctrl-C stops it."
     )
     shown = 0
-    try:
-        while True:
-            received = receiver.received()
-            for entry in received[shown:]:
-                console.print_json(data=entry)
-            shown = len(received)
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        receiver.stop()
-
-
-@app.command()
-def topics() -> None:
-    """Create the pipeline's topics on KAFKA_BOOTSTRAP_SERVERS (idempotent)."""
-    created = provision_topics(KafkaSettings(), ALL_TOPICS)
-    console.print(f"created: {', '.join(created) or 'none (all exist)'}")
+    with stopping_on_signals():
+        try:
+            while True:
+                received = receiver.received()
+                for entry in received[shown:]:
+                    console.print_json(data=entry)
+                shown = len(received)
+                time.sleep(0.5)
+        except (KeyboardInterrupt, Stopped):
+            pass
+        finally:
+            receiver.stop()
 
 
 if __name__ == "__main__":

@@ -199,3 +199,37 @@ def channel_key(
     name = key_id or f"{channel}-{datetime.now(UTC):%Y%m%d}"
     typer.echo(f"key (give to the channel): {key}")
     typer.echo(f'channels file entry:       {{id: {name}, sha256: "{hash_key(key)}"}}')
+
+
+def console_user(
+    username: Annotated[str, typer.Argument(help="The sign-in name (letters, digits, ._@-).")],
+    role: Annotated[str, typer.Option(help="agent, owner or admin.")] = "owner",
+    department: Annotated[
+        list[str], typer.Option(help="A department the user works for (repeat).")
+    ] = [],  # noqa: B006 - typer needs a literal default
+    name: Annotated[str, typer.Option(help="Shown in the console.")] = "",
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+) -> None:
+    """Print a CONSOLE_USERS_FILE entry with the password's argon2 hash (paste it under users:)."""
+    from complaints_console.domain.access import Role
+    from complaints_console.users_file import user_entry
+
+    try:
+        chosen = Role(role)
+    except ValueError:
+        raise typer.BadParameter("role is agent, owner or admin") from None
+    if chosen is not Role.ADMIN and not department:
+        raise typer.BadParameter("an agent or owner needs --department")
+    if len(password) < 8:
+        raise typer.BadParameter("use at least 8 characters")
+    typer.echo(
+        user_entry(
+            username,
+            name=name or username,
+            role=chosen,
+            departments=tuple(department),
+            password=password,
+        )
+    )

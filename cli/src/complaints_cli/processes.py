@@ -13,12 +13,29 @@ from pathlib import Path
 import httpx
 
 SERVICES = ("intake", "classifier", "escalation", "notifier")
-DEFAULT_PORTS = {"intake": 8080, "classifier": 9101, "escalation": 9102, "notifier": 9103}
+# The read model's two processes (services/console): started by stacks that ask for them.
+CONSOLE_SERVICES = ("projector", "console")
+DEFAULT_PORTS = {
+    "intake": 8080,
+    "classifier": 9101,
+    "escalation": 9102,
+    "notifier": 9103,
+    "projector": 9104,
+    "console": 8090,
+}
+# The module run for a service (`python -m complaints_<module>`).
+MODULES = {"projector": "console.projector", "console": "console.web"}
 
 
 def port_env(name: str, port: int) -> dict[str, str]:
-    """The variable that sets a service's HTTP/ops port (intake serves both on one port)."""
-    key = "INTAKE_HTTP_PORT" if name == "intake" else f"{name.upper()}_OPS_PORT"
+    """The variable that sets a service's HTTP/ops port (intake and the console serve both
+    on one port)."""
+    if name in ("intake", "console.web", "console"):
+        key = "CONSOLE_HTTP_PORT" if name.startswith("console") else "INTAKE_HTTP_PORT"
+    elif name.startswith("console.projector"):
+        key = "PROJECTOR_OPS_PORT"
+    else:
+        key = f"{name.upper()}_OPS_PORT"
     return {key: str(port)}
 
 

@@ -9,7 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from complaints_cli.broker import REPO_ROOT, free_port, port_free
-from complaints_cli.processes import DEFAULT_PORTS, SERVICES, ServiceProcess
+from complaints_cli.processes import (
+    CONSOLE_SERVICES,
+    DEFAULT_PORTS,
+    MODULES,
+    SERVICES,
+    ServiceProcess,
+)
 from complaints_cli.sink import WebhookSink
 from complaints_kit.kafka import provision_topics
 from complaints_kit.settings import KafkaSettings
@@ -28,8 +34,20 @@ class Stack:
     fixed_ports: bool = False  # the documented ports where free, else any free port
     sink_port: int = 0
     secret: str = field(default_factory=new_webhook_secret)
+    # The escalation ops port's /v1/complaints and /v1/reports answer only with this token.
+    status_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     sink: WebhookSink | None = None
+    # The projector and the web console over a read model: SQLite in the workdir unless
+    # `database_url` names one (the e2e tests and `make dev` start them).
+    console: bool = False
+    database_url: str = ""
+    users_file: Path = REPO_ROOT / "config" / "console" / "users.example.yaml"
+    console_port: int = 0
+
+    @property
+    def console_url(self) -> str:
+        return f"http://127.0.0.1:{self.console_port}"
 
     def start(self, *, timeout: float = 120.0) -> dict[str, float]:
         """Provision topics, start the sink and every service; return seconds to ready each."""
@@ -37,10 +55,22 @@ class Stack:
         self.sink = WebhookSink(
             secret=self.secret, port=self.sink_port, log_path=self.workdir / "sink.jsonl"
         ).start()
-        for name in SERVICES:
+        if self.console:
+            default = DEFAULT_PORTS["console"]
+            self.console_port = default if self.fixed_ports and port_free(default) else free_port()
+            self.database_url = (
+                self.database_url or f"sqlite:///{self.workdir / 'console' / 'readmodel.db'}"
+            )
+        names = [*SERVICES, *(CONSOLE_SERVICES if self.console else ())]
+        ready: dict[str, float] = {}
+        for name in names:
             self.services[name] = self._process(name)
             self.services[name].start()
-        return {name: proc.wait_ready(timeout) for name, proc in self.services.items()}
+            if name == "projector":  # it migrates the database the console reads
+                ready[name] = self.services[name].wait_ready(timeout)
+        for name, proc in self.services.items():
+            ready.setdefault(name, proc.wait_ready(timeout))
+        return ready
 
     def add_replica(self, name: str, *, timeout: float = 120.0) -> ServiceProcess:
         """Start one more worker of a service, in the same consumer group: scaling out."""
@@ -53,6 +83,8 @@ class Stack:
     def _process(self, name: str, instance: int = 0) -> ServiceProcess:
         default = DEFAULT_PORTS[name]
         port = default if self.fixed_ports and port_free(default) and not instance else free_port()
+        if name == "console":
+            port = self.console_port
         prefix = name.upper()
         label = f"{name}-{instance + 1}" if instance else name
         env = {
@@ -63,13 +95,39 @@ class Stack:
                 filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])
             ),
         }
+        if name == "escalation":
+            env["ESCALATION_STATUS_TOKEN"] = self.status_token
+        if self.console:
+            env |= self._console_env(name)
         if name == "notifier":
             assert self.sink is not None
             env |= {"NOTIFIER_WEBHOOK_URL": self.sink.url, "NOTIFIER_WEBHOOK_SECRET": self.secret}
         env |= self.env.get(name, {})
         return ServiceProcess(
-            name=label, module=name, port=port, env=env, log_dir=self.workdir / "logs"
+            name=label,
+            module=MODULES.get(name, name),
+            port=port,
+            env=env,
+            log_dir=self.workdir / "logs",
         )
+
+    def _console_env(self, name: str) -> dict[str, str]:
+        """Links to the console (alerts, intake's Location) and the console's own settings."""
+        if name == "notifier":
+            return {"NOTIFIER_STATUS_URL_TEMPLATE": self.console_url + "/complaints/{complaint_id}"}
+        if name == "intake":
+            return {"INTAKE_CONSOLE_URL": self.console_url}
+        if name == "projector":
+            return {"CONSOLE_DATABASE_URL": self.database_url}
+        if name == "console":
+            return {
+                "CONSOLE_DATABASE_URL": self.database_url,
+                "CONSOLE_USERS_FILE": str(self.users_file),
+                "CONSOLE_INTAKE_URL": self.services["intake"].base_url,
+                "CONSOLE_PUBLIC_URL": self.console_url,
+                "CONSOLE_SESSION_SECRET": secrets.token_urlsafe(48),
+            }
+        return {}
 
     def restart(self, name: str) -> float:
         """Start a service again (after stop or kill) with the same settings and port."""

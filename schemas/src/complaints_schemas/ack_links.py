@@ -25,6 +25,7 @@ class AckClaims:
     escalation_id: str
     receiver: str
     expires_at: datetime
+    clock: str | None = None  # the clock the alert is about; absent in links minted before
 
     @property
     def actor(self) -> str:
@@ -53,14 +54,17 @@ def _mac(secret: str, payload: bytes) -> bytes:
 
 def sign_ack_token(claims: AckClaims, *, secret: str) -> str:
     """A URL-safe token carrying the claims."""
+    fields: dict[str, object] = {
+        "v": VERSION,
+        "c": claims.complaint_id,
+        "e": claims.escalation_id,
+        "r": claims.receiver,
+        "exp": int(claims.expires_at.timestamp()),
+    }
+    if claims.clock is not None:
+        fields["k"] = claims.clock
     payload = json.dumps(
-        {
-            "v": VERSION,
-            "c": claims.complaint_id,
-            "e": claims.escalation_id,
-            "r": claims.receiver,
-            "exp": int(claims.expires_at.timestamp()),
-        },
+        fields,
         separators=(",", ":"),
         sort_keys=True,
     ).encode()
@@ -85,6 +89,7 @@ def verify_ack_token(token: str, *, secret: str, now: datetime) -> AckClaims:
             escalation_id=str(data["e"]),
             receiver=str(data["r"]),
             expires_at=datetime.fromtimestamp(int(data["exp"]), UTC),
+            clock=None if data.get("k") is None else str(data["k"]),
         )
     except (ValueError, KeyError, TypeError):
         raise InvalidAckToken("malformed") from None

@@ -72,8 +72,20 @@ class Customer(BaseModel):
     name: ShortText | None = None
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 \-]{5,20}$")] | None = None
     email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
-    annual_spend: Annotated[float, Field(ge=0)] | None = None
+    # JSON has no infinity: 1e400 parses as one, and would be written back as null.
+    annual_spend: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
     region: ShortText | None = None
+
+
+class ClassificationHint(BaseModel):
+    """What a channel or an agent already knows of a complaint; the classifier uses it (a
+    hint can raise the severity, never lower it) and says so in its reasons."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    severity: Severity | None = None
+    category: Identifier | None = None
+    source: ShortText | None = Field(default=None, description="Who hints: 'ivr', 'agent:li'.")
 
 
 class ComplaintSubmitted(Event):
@@ -94,6 +106,7 @@ class ComplaintSubmitted(Event):
     order_id: Identifier | None = None
     occurred_at: AwareDatetime
     language: Literal["zh", "en"] | None = None
+    hint: ClassificationHint | None = None
 
 
 class ComplaintAccepted(ComplaintSubmitted):
@@ -166,6 +179,8 @@ class LifecycleAction(StrEnum):
     # upgrade): open clocks are recomputed on their own frozen calendar and policy with the
     # holiday data now loaded. Not for upstream channels.
     CALENDAR_RECOMPUTED = "calendar_recomputed"
+    # A person's classification (triage, or a correction): severity, scope and/or category.
+    RECLASSIFIED = "reclassified"
 
 
 # Steps only an operator's tool publishes; intake refuses them from channels.
@@ -186,11 +201,24 @@ class ComplaintLifecycleEvent(Event):
     actor: ShortText | None = None
     note: LongText | None = None
     to_department: Identifier | None = None
+    severity: Severity | None = Field(default=None, description="For a reclassification.")
+    scope: Scope | None = Field(default=None, description="For a reclassification.")
+    category: Identifier | None = Field(default=None, description="For a reclassification.")
+    clock: Identifier | None = Field(
+        default=None,
+        description="The clock the step is about (an acknowledge link names its alert's clock): "
+        "an acknowledgement naming a clock also stops that clock's escalation chain.",
+    )
 
     @model_validator(mode="after")
     def _transfer_names_department(self) -> ComplaintLifecycleEvent:
         if (self.action is LifecycleAction.TRANSFERRED) != (self.to_department is not None):
             raise ValueError("to_department is required for, and only for, a transfer")
+        named = (self.severity, self.scope, self.category) != (None, None, None)
+        if (self.action is LifecycleAction.RECLASSIFIED) != named:
+            raise ValueError(
+                "severity, scope or category is required for, and only for, a reclassification"
+            )
         return self
 
 
@@ -296,6 +324,68 @@ class ComplaintRejected(Event):
     rejected_at: AwareDatetime
 
 
+class ClockState(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+
+
+class ClockPeriod(BaseModel):
+    """A stretch of a clock's life: counting, paused, or running outside working hours."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["running", "paused", "off_hours"]
+    start: AwareDatetime
+    end: AwareDatetime | None = Field(default=None, description="None: still going on.")
+    planned: bool = Field(
+        default=False, description="Ahead of `updated_at`: how the clock will run if untouched."
+    )
+
+
+class ClockView(BaseModel):
+    """One SLA clock as escalation computed it: deadline, allowance, periods, next step."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: Identifier
+    cycle: Annotated[int, Field(ge=0)] = 0
+    state: ClockState
+    calendar: Identifier
+    target_amount: float
+    target_unit: Identifier
+    started_at: AwareDatetime
+    deadline: AwareDatetime
+    stopped_at: AwareDatetime | None = None
+    budget_s: float = Field(description="The allowance, in the clock's measure (elapsed/working).")
+    used_s: float = Field(description="Allowance used by `updated_at`.")
+    outside_working_hours_s: float = 0.0
+    periods: tuple[ClockPeriod, ...] = ()
+    next_step_at: AwareDatetime | None = Field(
+        default=None, description="When this clock's next warning or breach step is due."
+    )
+    next_step: str | None = Field(default=None, description="e.g. 'warning' or 'breach:2'.")
+
+
+class ComplaintClocksUpdated(Event):
+    """A complaint's clocks after escalation changed them; the newest `version` wins."""
+
+    ce_type: ClassVar[str] = f"{CE_TYPE_PREFIX}.complaint.clocks_updated.v1"
+
+    complaint_id: Identifier
+    version: Annotated[int, Field(ge=0)] = Field(
+        description="Escalation's state version: grows with every change of this complaint."
+    )
+    updated_at: AwareDatetime
+    status: Identifier
+    policy_version: str | None = None
+    department: Identifier | None = None
+    next_step_at: AwareDatetime | None = Field(
+        default=None, description="The earliest step due on any running clock."
+    )
+    clocks: tuple[ClockView, ...] = ()
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     ComplaintSubmitted,
     ComplaintAccepted,
@@ -305,4 +395,5 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     NotificationDelivered,
     NotificationFailed,
     ComplaintRejected,
+    ComplaintClocksUpdated,
 )

@@ -15,6 +15,7 @@ from complaints_schemas import topics
 from complaints_schemas.events import (
     ComplaintAccepted,
     ComplaintClassified,
+    ComplaintClocksUpdated,
     ComplaintEscalated,
     ComplaintLifecycleEvent,
     ComplaintRejected,
@@ -35,6 +36,7 @@ TOPIC_EVENTS: dict[str, type[Event]] = {
     topics.DELIVERED.name: NotificationDelivered,
     topics.FAILED.name: NotificationFailed,
     topics.REJECTED.name: ComplaintRejected,
+    topics.CLOCKS.name: ComplaintClocksUpdated,
 }
 
 

@@ -80,6 +80,15 @@ FAILED = Topic(
     key="notification_id",
     description="Notifications that failed permanently or ran out of retries.",
 )
+CLOCKS = Topic(
+    "complaints.clocks-updated.v1",
+    COMPLAINT_PARTITIONS,
+    key="complaint_id",
+    description="Each complaint's SLA clocks after every change escalation made (deadlines, "
+    "periods, next step); compacted: the newest per complaint is kept, for read models.",
+    cleanup=Cleanup.COMPACT,
+    retention_ms=-1,
+)
 REJECTED = Topic(
     "complaints.rejected.v1",
     3,
@@ -97,4 +106,5 @@ ALL_TOPICS: tuple[Topic, ...] = (
     DELIVERED,
     FAILED,
     REJECTED,
+    CLOCKS,
 )

@@ -17,7 +17,7 @@ from complaints_classifier.live_rules import build_classifier
 from complaints_classifier.model.features import complaint_text, normalise
 from complaints_classifier.model.signals import signals
 from complaints_classifier.rules_file import load_rules
-from complaints_schemas.events import CustomerTier, Severity
+from complaints_schemas.events import ClassificationHint, CustomerTier, Severity
 
 from .factories import RULES_FILE, complaint
 
@@ -100,3 +100,19 @@ def test_a_harm_signal_is_never_green_and_a_vip_at_stake_is_red() -> None:
 
 def test_normalisation_makes_traditional_and_full_width_text_alike() -> None:
     assert normalise("退貨運費ＡＢＣ 123") == normalise("退货运费abc 999")
+
+
+def test_a_channel_hint_raises_severity_never_lowers_it_and_says_so() -> None:
+    base = complaint(title="Question", description="How do I change my delivery address?")
+    plain = CLASSIFIER.classify(base)
+    assert plain.severity is Severity.GREEN
+    raised = CLASSIFIER.classify(
+        base.model_copy(update={"hint": ClassificationHint(severity=Severity.RED, source="ivr")})
+    )
+    assert raised.severity is Severity.RED
+    assert any(r.rule == "hint.severity" and "ivr says red" in r.detail for r in raised.reasons)
+    hazard = complaint(title="Charger", description="the charger caught fire and burned my desk")
+    lowered = CLASSIFIER.classify(
+        hazard.model_copy(update={"hint": ClassificationHint(severity=Severity.GREEN)})
+    )
+    assert lowered.severity is Severity.RED

@@ -28,6 +28,9 @@ E = TypeVar("E", bound=Event)
 T = TypeVar("T")
 
 
+STATUS_TOKEN = "escalation-tests-status-token"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -110,6 +113,7 @@ class ServiceProcess:
             "ESCALATION_OPS_PORT": str(port),
             "ESCALATION_LOG_JSON": "true",
             "ESCALATION_DATA_DIR": str(tmp / "data"),
+            "ESCALATION_STATUS_TOKEN": STATUS_TOKEN,  # the ledger routes answer only with it
             **{f"ESCALATION_{k.upper()}": v for k, v in overrides.items()},
         }
         return cls(env=env, log_path=tmp / "escalation.log", port=port)
@@ -129,7 +133,11 @@ class ServiceProcess:
 
     def get(self, path: str) -> tuple[int, str]:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=2) as r:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{self.port}{path}",
+                headers={"Authorization": f"Bearer {STATUS_TOKEN}"},
+            )
+            with urllib.request.urlopen(request, timeout=2) as r:
                 return r.status, r.read().decode()
         except urllib.error.HTTPError as exc:
             return exc.code, ""

@@ -67,6 +67,7 @@ def lifecycle(
     to_department: str | None = None,
     actor: str | None = None,
     note: str | None = None,
+    clock: str | None = None,
 ) -> ComplaintLifecycleEvent:
     return ComplaintLifecycleEvent(
         event_id=event_id or f"{complaint_id}-{action.value}-{at.timestamp()}",
@@ -76,4 +77,5 @@ def lifecycle(
         to_department=to_department,
         actor=actor,
         note=note,
+        clock=clock,
     )

@@ -105,7 +105,7 @@ def test_lifecycle_before_classification_applies_on_arrival(
     assert early.outcome is Outcome.STORED_EARLY
     assert early.state.status is Status.AWAITING_CLASSIFICATION
     assert len(early.state.early_events) == 1
-    assert next_due(early.state) is None
+    assert next_due(early.state) == T0 + 16 * MIN  # refused as unknown after the grace window
     state = on_classified(early.state, classified("C-3"), policy=POLICY).state
     assert state.early_events == ()
     assert next_due(state) == expected_due

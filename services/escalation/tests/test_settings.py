@@ -78,6 +78,16 @@ def test_env_overrides_the_response_chain(monkeypatch: pytest.MonkeyPatch) -> No
     assert policy.version.endswith("+env")
 
 
+def test_unknown_complaint_grace_from_the_file_kept_under_overrides_or_set_by_env(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("ESCALATION_UNKNOWN_COMPLAINT_GRACE", raising=False)
+    monkeypatch.setenv("ESCALATION_LEVEL_INTERVAL", "30")
+    assert EscalationSettings().policy().unknown_complaint_grace == timedelta(minutes=15)
+    monkeypatch.setenv("ESCALATION_UNKNOWN_COMPLAINT_GRACE", "4")
+    assert EscalationSettings().policy().unknown_complaint_grace == timedelta(seconds=4)
+
+
 def response_spec(policy: EscalationPolicy, severity: Severity) -> ClockSpec:
     subject = Subject(severity=severity, scope=Scope.INDIVIDUAL, category="x", department="x")
     return next(s for s in policy.clocks_for(subject) if s.name == "response")

@@ -120,3 +120,27 @@ def test_remaining_time_metric_counts_next_steps_by_upper_bound() -> None:
     assert 'complaints_escalation_next_step_remaining{le="900.0"} 1.0' in text
     assert 'complaints_escalation_next_step_remaining{le="3600.0"} 2.0' in text
     assert 'complaints_escalation_next_step_remaining{le="+Inf"} 3.0' in text
+
+
+async def test_complaint_and_report_routes_need_the_status_token() -> None:
+    store, clock = MemoryStateStore(), FakeClock(T0)
+    state = on_classified(None, classified("L-9", accepted_at=T0), policy=SEEDS).state
+    store.put(state, partition=partition_of("L-9"))
+    locked = server(store, clock, frozenset({partition_of("L-9")}))
+    assert (await locked.respond_to("/v1/complaints/L-9", {}))[0] == 404  # no token: off
+    guarded = StatusServer(
+        registry=CollectorRegistry(),
+        ready=lambda: True,
+        host="127.0.0.1",
+        port=0,
+        store=store,
+        owned=lambda: frozenset({partition_of("L-9")}),
+        calendars=SEEDS.calendars,
+        clock=clock,
+        token="s3cret",
+    )
+    for path in ("/v1/complaints/L-9", "/v1/reports/sla"):
+        assert (await guarded.respond_to(path, {}))[0] == 401
+        assert (await guarded.respond_to(path, {"authorization": "Bearer wrong"}))[0] == 401
+        assert (await guarded.respond_to(path, {"authorization": "Bearer s3cret"}))[0] == 200
+    assert (await guarded.respond_to("/healthz", {}))[0] == 200

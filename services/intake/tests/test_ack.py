@@ -101,3 +101,39 @@ async def test_disabled_without_a_secret() -> None:
         answer = await c.post(f"/v1/ack/{token()}")
     assert answer.status_code == 404
     assert harness.sent_to(LIFECYCLE.name) == []
+
+
+@pytest.mark.parametrize(
+    "clock", ["response", "resolution", "closure", "refund", "risk", "cluster"]
+)
+async def test_the_link_names_its_clock_and_the_page_says_what_stops(
+    client: httpx.AsyncClient, harness: Harness, clock: str
+) -> None:
+    claims = AckClaims(
+        complaint_id="c-43",
+        escalation_id="esc-8",
+        receiver="oncall",
+        expires_at=T0 + timedelta(hours=1),
+        clock=clock,
+    )
+    link = f"/v1/ack/{sign_ack_token(claims, secret=SECRET)}"
+    page = await client.get(link)
+    assert f"escalation chain of the «{clock}» clock" in page.text
+    assert "does not resolve or close the complaint" in page.text
+    done = await client.post(link)
+    assert f"«{clock}» clock stops" in done.text
+    [record] = harness.sent_to(LIFECYCLE.name)
+    event = cloudevents.decode(ComplaintLifecycleEvent, record.value, record.headers).data
+    assert (event.action, event.clock) == (LifecycleAction.ACKNOWLEDGED, clock)
+
+
+async def test_a_link_minted_before_clocks_acknowledges_without_one(
+    client: httpx.AsyncClient, harness: Harness
+) -> None:
+    link = f"/v1/ack/{token()}"
+    assert "first-response clock" in (await client.get(link)).text
+    assert (await client.post(link)).status_code == 200
+    [record] = harness.sent_to(LIFECYCLE.name)
+    assert (
+        cloudevents.decode(ComplaintLifecycleEvent, record.value, record.headers).data.clock is None
+    )

@@ -169,4 +169,4 @@ def test_an_invalid_channels_file_names_the_file_the_line_and_the_problem(
 
 def test_the_shipped_example_is_valid() -> None:
     example = Path(__file__).resolve().parents[3] / "config" / "intake" / "channels.example.yaml"
-    assert sorted(load_channels(example).channels) == ["app", "hotline"]
+    assert sorted(load_channels(example).channels) == ["app", "hotline", "other"]

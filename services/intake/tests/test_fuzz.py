@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import schemathesis
@@ -74,3 +76,59 @@ def test_arbitrary_json_is_refused_clearly(document: Any) -> None:
     ):
         response = client.post(path, json=body)
         assert_clean(response.status_code, response.headers, response.content)
+
+
+# The edges an SRE tried first: unreadable text, occurred_at anywhere in years 1-9999,
+# numbers JSON cannot hold, and bodies and batches over the limits. None may answer 5xx.
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u202e\u202d\u00ad\u3000 "
+CONTROLS = "".join(map(chr, range(32))) + "\x7f\x85"
+EDGE_TEXT = st.text(alphabet=INVISIBLE + CONTROLS, min_size=1, max_size=8) | st.text(
+    alphabet=INVISIBLE + CONTROLS + "ab支付", min_size=1, max_size=20
+)
+WHEN = st.datetimes(
+    min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31), timezones=st.just(UTC)
+)
+HUGE = st.sampled_from(["1e400", "-1e400", "1E309", "2e308", "0", "12.5", "1e308"])
+
+
+@given(title=EDGE_TEXT, description=EDGE_TEXT, when=WHEN, spend=HUGE)
+@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+def test_edge_cases_are_refused_clearly(
+    title: str, description: str, when: datetime, spend: str
+) -> None:
+    document = {
+        "channel": "app",
+        "channel_event_id": f"fuzz-{uuid.uuid4().hex}",
+        "title": title,
+        "description": description,
+        "occurred_at": when.isoformat(),
+    }
+    text = json.dumps(document)[:-1] + f', "customer": {{"id": "c-1", "annual_spend": {spend}}}}}'
+    for path, body in (
+        ("/v1/complaints", text),
+        ("/v1/complaints/batch", f"[{text}, {text}]"),
+    ):
+        response = client.post(path, content=body, headers={"content-type": "application/json"})
+        assert_clean(response.status_code, response.headers, response.content)
+        assert response.status_code in (202, 422), response.text
+        results = response.json().get("results", [response.json()])
+        assert all(r.get("status", 202) in (202, 422) for r in results)
+    event = {"action": "acknowledged", "occurred_at": when.isoformat(), "note": title}
+    response = client.post("/v1/complaints/CMP-1/events", json=event)
+    assert_clean(response.status_code, response.headers, response.content)
+
+
+@given(items=st.integers(min_value=501, max_value=100_000), pad=st.integers(0, 3))
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+def test_oversized_batches_and_bodies_get_413_problems(items: int, pad: int) -> None:
+    body = "[" + ",".join(["{}"] * items) + "]" + " " * pad
+    response = client.post(
+        "/v1/complaints/batch", content=body, headers={"content-type": "application/json"}
+    )
+    assert_clean(response.status_code, response.headers, response.content)
+    assert response.status_code == 413
+    big = b'{"title": "' + b"x" * (harness.settings.max_body_bytes + pad) + b'"}'
+    for path in ("/v1/complaints", "/v1/complaints/batch", "/v1/complaints/CMP-1/events"):
+        response = client.post(path, content=big, headers={"content-type": "application/json"})
+        assert_clean(response.status_code, response.headers, response.content)
+        assert response.status_code == 413

@@ -349,6 +349,7 @@ async def test_openapi_documents_the_complaint_routes(client: httpx.AsyncClient)
     assert set(paths) == {
         "/v1/complaints",
         "/v1/complaints/batch",
+        "/v1/complaints/{complaint_id}",
         "/v1/complaints/{complaint_id}/events",
         "/v1/ack/{token}",
     }

@@ -108,7 +108,7 @@ async def test_text_and_html_to_configured_and_owner_addresses(smtp) -> None:  #
     assert await channel(port).send(notification("en"), now=datetime.now(UTC)) == Delivered()
     (message,) = inbox.messages
     assert message["To"] == "directors@example.com, li.na@example.com"
-    assert "Complaint overdue" in message["Subject"]
+    assert "Complaint, response deadline overdue" in message["Subject"]
     parts = {p.get_content_type(): p.get_payload(decode=True).decode() for p in message.walk()
              if not p.is_multipart()}  # fmt: skip
     assert "Acknowledge: http://127.0.0.1:8080/v1/ack/abc" in parts["text/plain"]
@@ -121,7 +121,7 @@ async def test_starttls_when_offered(smtp_starttls, certificate) -> None:  # typ
     sender = channel(port, cert_bundle=str(certificate[0]))
     assert await sender.send(notification(), now=datetime.now(UTC)) == Delivered()
     assert inbox.tls == [True]
-    assert "投诉已超时" in str(
+    assert "投诉【响应时限】已超时" in str(
         email.header.make_header(email.header.decode_header(inbox.messages[0]["Subject"]))
     )
 

@@ -112,11 +112,17 @@ def notification(language: str, folded: int = 1) -> Notification:
         (
             "zh",
             "md",
-            ["投诉已超时", "已超时 1秒", "[确认受理](https://ack/x)", "138****1234", "li.na"],
+            [
+                "投诉【响应时限】已超时",
+                "已超时 1秒",
+                "[确认受理](https://ack/x)",
+                "138****1234",
+                "li.na",
+            ],
         ),
         ("en", "md", ["overdue", "late by 1s", "[Acknowledge](https://ack/x)", "138****1234"]),
-        ("en", "slack", ["<https://ack/x|Acknowledge>", "*Clock*: response"]),
-        ("zh", "txt", ["确认受理：https://ack/x", "时钟：response"]),
+        ("en", "slack", ["<https://ack/x|Acknowledge>", "*Clock*: response deadline"]),
+        ("zh", "txt", ["确认受理：https://ack/x", "时钟：响应时限"]),
         ("en", "html", ['<a href="https://ack/x">', "138****1234"]),
     ],
 )

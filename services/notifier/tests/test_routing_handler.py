@@ -82,6 +82,7 @@ async def test_routed_with_mentions_and_signed_ack_link() -> None:
     token = sent.context.ack_url.removeprefix("http://intake/v1/ack/")
     claims = verify_ack_token(token, secret="s", now=T0)
     assert (claims.escalation_id, claims.receiver) == ("esc-1", "oncall")
+    assert claims.clock == "response"  # the ack stops this clock's chain
     assert [e.channel for e in publisher.delivered_events] == ["robot"]
     assert mail.notifications == []
 

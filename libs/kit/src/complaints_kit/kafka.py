@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from confluent_kafka import (
@@ -19,11 +21,15 @@ from confluent_kafka import (
     Producer,
     TopicPartition,
 )
-from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+from confluent_kafka.admin import (  # type: ignore[attr-defined]
+    AdminClient,
+    ConfigResource,
+    NewTopic,
+)
 
 from complaints_kit.settings import KafkaSettings
 from complaints_schemas.cloudevents import KafkaRecord
-from complaints_schemas.topics import Topic
+from complaints_schemas.topics import COMPLAINT_PARTITIONS, Topic
 
 log = logging.getLogger(__name__)
 
@@ -124,15 +130,32 @@ def cluster_id(settings: KafkaSettings, *, timeout: float = 30.0) -> str:
     return str(metadata.cluster_id)
 
 
+def laid_out(settings: KafkaSettings, topic: Topic) -> Topic:
+    """A topic as this cluster should have it: co-partitioned topics (those declared with
+    COMPLAINT_PARTITIONS) take KAFKA_TOPIC_PARTITIONS; every topic takes
+    KAFKA_TOPIC_MIN_INSYNC_REPLICAS."""
+    partitions = (
+        settings.topic_partitions if topic.partitions == COMPLAINT_PARTITIONS else topic.partitions
+    )
+    config = {**topic.config, "min.insync.replicas": str(settings.topic_min_insync_replicas)}
+    return replace(topic, partitions=partitions, config=config)
+
+
 def provision_topics(
     settings: KafkaSettings, topics: Iterable[Topic], *, timeout: float = 30.0
 ) -> list[str]:
-    """Create the topics that do not exist yet; return the names created."""
+    """Create the topics that do not exist yet (replication factor, min.insync.replicas and
+    partitions from the settings); return the names created."""
     admin = AdminClient(client_config(settings))
-    wanted = list(topics)
+    wanted = [laid_out(settings, t) for t in topics]
     existing = set(admin.list_topics(timeout=timeout).topics)
     new = [
-        NewTopic(t.name, num_partitions=t.partitions, replication_factor=1, config=t.topic_config())
+        NewTopic(
+            t.name,
+            num_partitions=t.partitions,
+            replication_factor=settings.topic_replication_factor,
+            config=t.topic_config(),
+        )
         for t in wanted
         if t.name not in existing
     ]
@@ -146,8 +169,105 @@ def provision_topics(
         except KafkaException as exc:
             if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise
+    _await_metadata(admin, [t for t in wanted if t.name in created], timeout=timeout)
     log.info("topics provisioned", extra={"topics_created": created})
     return created
+
+
+def _await_metadata(admin: AdminClient, topics: list[Topic], *, timeout: float) -> None:
+    """Until the broker's metadata shows every partition of the topics just created (a
+    verification or a consumer right after creation would otherwise find them missing)."""
+    deadline = time.monotonic() + timeout
+    while topics and time.monotonic() < deadline:
+        metadata = admin.list_topics(timeout=timeout).topics
+        shown = {
+            name
+            for name, found in metadata.items()
+            if found.error is None and all(p.leader >= 0 for p in found.partitions.values())
+        }
+        if all(
+            t.name in shown and len(metadata[t.name].partitions) == t.partitions for t in topics
+        ):
+            return
+        time.sleep(0.1)
+
+
+class TopicsNotReady(RuntimeError):
+    """The cluster's topics are missing or laid out otherwise than the settings say."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def topic_problems(
+    settings: KafkaSettings, topics: Iterable[Topic], *, timeout: float = 30.0
+) -> list[str]:
+    """What differs between the cluster and the settings: missing topics, another partition
+    count, fewer replicas or a lower min.insync.replicas than configured. Empty when all is well."""
+    admin = AdminClient(client_config(settings))
+    wanted = [laid_out(settings, t) for t in topics]
+    metadata = admin.list_topics(timeout=timeout).topics
+    problems: list[str] = []
+    present: list[Topic] = []
+    for topic in wanted:
+        found = metadata.get(topic.name)
+        if found is None or found.error is not None:
+            problems.append(f"{topic.name}: missing")
+            continue
+        present.append(topic)
+        if len(found.partitions) != topic.partitions:
+            problems.append(
+                f"{topic.name}: {len(found.partitions)} partitions, expected {topic.partitions}"
+            )
+        replicas = min(len(p.replicas) for p in found.partitions.values())
+        if replicas < settings.topic_replication_factor:
+            problems.append(
+                f"{topic.name}: replication factor {replicas}, "
+                f"expected {settings.topic_replication_factor}"
+            )
+    if present:
+        resources = [ConfigResource("topic", t.name) for t in present]
+        for resource, future in admin.describe_configs(resources).items():
+            entry = future.result(timeout=timeout).get("min.insync.replicas")
+            value = int(entry.value) if entry is not None and entry.value else 1
+            if value < settings.topic_min_insync_replicas:
+                problems.append(
+                    f"{resource.name}: min.insync.replicas {value}, "
+                    f"expected {settings.topic_min_insync_replicas}"
+                )
+    return problems
+
+
+def verify_topics(
+    settings: KafkaSettings, topics: Iterable[Topic], *, timeout: float = 30.0
+) -> None:
+    """Raise TopicsNotReady naming every topic that is missing or laid out otherwise."""
+    problems = topic_problems(settings, topics, timeout=timeout)
+    if problems:
+        raise TopicsNotReady(problems)
+
+
+def prepare_topics(
+    settings: KafkaSettings, topics: Iterable[Topic], *, timeout: float = 30.0
+) -> list[str]:
+    """What a service does at start: create missing topics (KAFKA_TOPICS=create, local runs)
+    or only check them (verify, production: the provisioning Job created them)."""
+    if settings.topics == "verify":
+        verify_topics(settings, topics, timeout=timeout)
+        return []
+    return provision_topics(settings, topics, timeout=timeout)
+
+
+def start_on_topics(service: str, settings: KafkaSettings, topics: Iterable[Topic]) -> None:
+    """prepare_topics for a service's main(): topics not laid out as configured stop it with
+    exit status 3, naming each problem (an orchestrator restarts it until the Job has run)."""
+    try:
+        prepare_topics(settings, topics)
+    except TopicsNotReady as exc:
+        log.error("topics not ready; not starting", extra={"problems": exc.problems})
+        print(f"complaints-{service}: topics not ready: {exc}", file=sys.stderr)
+        sys.exit(3)
 
 
 class AsyncProducer:

@@ -33,6 +33,46 @@ def lag_by_partition(
     return {tp: max(0, end - max(committed.get(tp, 0), 0)) for tp, end in ends.items()}
 
 
+class GroupOffsets:
+    """A consumer group's committed offsets and its topics' end offsets, read without joining
+    the group (a consumer that never subscribes only reads its offsets)."""
+
+    def __init__(
+        self, kafka: KafkaSettings, *, group: str, topics: Iterable[str], timeout: float = 3.0
+    ) -> None:
+        self._admin = AdminClient(client_config(kafka))
+        self._reader = Consumer(
+            {**client_config(kafka), "group.id": group, "enable.auto.commit": False}
+        )
+        self.group = group
+        self._topics = list(topics)
+        self._timeout = timeout
+
+    def _partitions(self) -> list[TopicPartition]:
+        metadata = self._admin.list_topics(timeout=self._timeout)
+        return [
+            TopicPartition(topic, p)
+            for topic in self._topics
+            if topic in metadata.topics
+            for p in metadata.topics[topic].partitions
+        ]
+
+    def ends(self) -> dict[Partition, int]:
+        futures: dict[TopicPartition, Future[Any]] = self._admin.list_offsets(
+            {tp: OffsetSpec.latest() for tp in self._partitions()},  # type: ignore[no-untyped-call]
+            request_timeout=self._timeout,
+        )
+        return {
+            (tp.topic, tp.partition): int(f.result(self._timeout).offset)
+            for tp, f in futures.items()
+        }
+
+    def committed(self) -> dict[Partition, int]:
+        # (AdminClient.list_consumer_group_offsets crashed the process here.)
+        committed = self._reader.committed(self._partitions(), timeout=self._timeout)
+        return {(tp.topic, tp.partition): int(tp.offset) for tp in committed}
+
+
 class ConsumerLagCollector(Collector):
     def __init__(
         self,
@@ -43,13 +83,8 @@ class ConsumerLagCollector(Collector):
         registry: CollectorRegistry,
         timeout: float = 3.0,
     ) -> None:
-        self._admin = AdminClient(client_config(kafka))
-        self._reader = Consumer(
-            {**client_config(kafka), "group.id": group, "enable.auto.commit": False}
-        )
+        self._offsets = GroupOffsets(kafka, group=group, topics=topics, timeout=timeout)
         self._group = group
-        self._topics = list(topics)
-        self._timeout = timeout
         registry.register(self)
 
     def describe(self) -> list[GaugeMetricFamily]:
@@ -65,35 +100,10 @@ class ConsumerLagCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         family = self._family()
         try:
-            lags = lag_by_partition(self._committed(), self._ends())
+            lags = lag_by_partition(self._offsets.committed(), self._offsets.ends())
         except Exception as exc:  # a scrape must not fail because the broker is slow
             log.warning("consumer lag unavailable: %r", exc)
             lags = {}
         for (topic, partition), lag in sorted(lags.items()):
             family.add_metric([self._group, topic, str(partition)], lag)
         yield family
-
-    def _partitions(self) -> list[TopicPartition]:
-        metadata = self._admin.list_topics(timeout=self._timeout)
-        return [
-            TopicPartition(topic, p)
-            for topic in self._topics
-            if topic in metadata.topics
-            for p in metadata.topics[topic].partitions
-        ]
-
-    def _ends(self) -> dict[Partition, int]:
-        futures: dict[TopicPartition, Future[Any]] = self._admin.list_offsets(
-            {tp: OffsetSpec.latest() for tp in self._partitions()},  # type: ignore[no-untyped-call]
-            request_timeout=self._timeout,
-        )
-        return {
-            (tp.topic, tp.partition): int(f.result(self._timeout).offset)
-            for tp, f in futures.items()
-        }
-
-    def _committed(self) -> dict[Partition, int]:
-        # A consumer that never subscribes does not join the group; committed() only reads
-        # its offsets. (AdminClient.list_consumer_group_offsets crashed the process here.)
-        committed = self._reader.committed(self._partitions(), timeout=self._timeout)
-        return {(tp.topic, tp.partition): int(tp.offset) for tp in committed}

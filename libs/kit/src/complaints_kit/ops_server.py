@@ -53,20 +53,27 @@ class OpsServer:
             return (200 if ready else 503), "text/plain", b"ready\n" if ready else b"not ready\n"
         return 404, "text/plain", b"not found\n"
 
+    async def respond_to(self, path: str, headers: dict[str, str]) -> tuple[int, str, bytes]:
+        """A request with its headers (names lower-cased); subclasses may check them."""
+        return await self.respond(path)
+
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             request_line = await asyncio.wait_for(reader.readline(), timeout=5)
-            while (await asyncio.wait_for(reader.readline(), timeout=5)) not in (
+            headers: dict[str, str] = {}
+            while (line := await asyncio.wait_for(reader.readline(), timeout=5)) not in (
                 b"\r\n",
                 b"\n",
                 b"",
             ):
-                pass
+                name, sep, value = line.decode("latin-1").partition(":")
+                if sep and len(headers) < 100:
+                    headers[name.strip().lower()] = value.strip()
             parts = request_line.decode("latin-1").split()
             if len(parts) < 2 or parts[0] not in ("GET", "HEAD"):
                 status, ctype, body = 405, "text/plain", b"method not allowed\n"
             else:
-                status, ctype, body = await self.respond(parts[1].split("?")[0])
+                status, ctype, body = await self.respond_to(parts[1].split("?")[0], headers)
             head = (
                 f"HTTP/1.1 {status} {_REASONS.get(status, 'OK')}\r\n"
                 f"Content-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
@@ -82,4 +89,10 @@ class OpsServer:
                 await writer.wait_closed()
 
 
-_REASONS = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"}
+_REASONS = {
+    200: "OK",
+    401: "Unauthorized",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    503: "Service Unavailable",
+}

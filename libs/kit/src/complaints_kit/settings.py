@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from complaints_schemas.topics import COMPLAINT_PARTITIONS
 
 
 class KafkaSettings(BaseSettings):
@@ -19,6 +21,25 @@ class KafkaSettings(BaseSettings):
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
     ssl_ca_location: str | None = None
+    # How topics are laid out on the cluster (docs/decisions/0001-topic-provisioning.md).
+    # A laptop's single broker takes the defaults; the production overlay sets 3 and 2.
+    topic_replication_factor: int = Field(default=1, ge=1, le=32)
+    topic_min_insync_replicas: int = Field(default=1, ge=1, le=32)
+    # Per-complaint topics and the services' co-partitioned internal topics.
+    topic_partitions: int = Field(default=COMPLAINT_PARTITIONS, ge=1, le=1024)
+    # create: a service creates what is missing at start (local runs); verify: it only
+    # checks that the provisioning Job (`complaints topics`) laid the topics out as above.
+    topics: Literal["create", "verify"] = "create"
+
+    @model_validator(mode="after")
+    def _insync_within_replicas(self) -> KafkaSettings:
+        if self.topic_min_insync_replicas > self.topic_replication_factor:
+            raise ValueError(
+                f"KAFKA_TOPIC_MIN_INSYNC_REPLICAS ({self.topic_min_insync_replicas}) is more than "
+                f"KAFKA_TOPIC_REPLICATION_FACTOR ({self.topic_replication_factor}): "
+                "no write could ever succeed"
+            )
+        return self
 
 
 class OpsSettings(BaseSettings):

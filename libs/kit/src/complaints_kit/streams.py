@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 import ssl
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -20,7 +22,6 @@ from complaints_kit.logs import configure_logging
 from complaints_kit.records import OffsetGaps, Origin, handle_record
 from complaints_kit.settings import KafkaSettings
 from complaints_schemas.cloudevents import Headers
-from complaints_schemas.topics import COMPLAINT_PARTITIONS
 
 log = logging.getLogger(__name__)
 
@@ -38,20 +39,25 @@ def faust_app(
 ) -> faust.App:
     """A faust App on our conventions: raw bytes in and out (we decode CloudEvents
     ourselves), co-partitioned topics, a 10 s session so a dead worker's partitions move
-    quickly, and no faust web server (each service serves its own ops endpoints).
+    quickly, and no faust web server (each service serves its own ops endpoints). Topics
+    follow the cluster layout of the settings; with KAFKA_TOPICS=verify faust creates none
+    (the provisioning Job did) and runs without its leader-election topic (unused here).
 
     `group_instance_id` (static membership, KIP-345): a worker restarted under the same id
     within the session timeout gets its partitions back without a rebalance, instead of
     waiting for the broker to expire its old member first."""
     data_dir.mkdir(parents=True, exist_ok=True)
+    declare = kafka.topics == "create"
     return faust.App(
         app_id,
         broker=[f"kafka://{host}" for host in kafka.bootstrap_servers.split(",")],
         store=store,
         web_enabled=False,
         autodiscover=False,
-        topic_partitions=COMPLAINT_PARTITIONS,
-        topic_replication_factor=1,
+        topic_partitions=kafka.topic_partitions,
+        topic_replication_factor=kafka.topic_replication_factor,
+        topic_allow_declare=declare,
+        topic_disable_leader=not declare,
         broker_session_timeout=10,
         consumer_auto_offset_reset="earliest",
         datadir=str(data_dir),
@@ -197,7 +203,10 @@ def _headers(raw: Any) -> Headers:
 
 
 class JsonLoggingWorker(faust.Worker):
-    """A faust worker that keeps our structured logging (mode replaces the root handlers)."""
+    """A faust worker that keeps our structured logging (mode replaces the root handlers) and
+    stops on SIGHUP as on SIGTERM (mode handles SIGINT and SIGTERM only; SIGHUP's default would
+    end the process without committing). A service that reloads on SIGHUP (the classifier's
+    rules) installs its own handler once running, replacing this one."""
 
     def __init__(
         self, *args: Any, service: str, log_level: str, log_json: bool, **kwargs: Any
@@ -207,5 +216,14 @@ class JsonLoggingWorker(faust.Worker):
         self._log_json = log_json
         super().__init__(*args, **kwargs)
 
+    def install_signal_handlers(self) -> None:
+        super().install_signal_handlers()
+        self.loop.add_signal_handler(signal.SIGHUP, stop_as_on_sigterm)
+
     def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
         configure_logging(self._service, level=self._log_level, json_lines=self._log_json)
+
+
+def stop_as_on_sigterm() -> None:
+    """A SIGHUP handler: the process stops as it does on SIGTERM (through its own handler)."""
+    os.kill(os.getpid(), signal.SIGTERM)

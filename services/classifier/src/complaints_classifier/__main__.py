@@ -15,7 +15,7 @@ from complaints_classifier.app import (
 )
 from complaints_classifier.rules_file import RulesFileError, load_rules
 from complaints_classifier.settings import ClassifierSettings
-from complaints_kit.kafka import provision_topics
+from complaints_kit.kafka import start_on_topics
 from complaints_kit.lag import ConsumerLagCollector
 from complaints_kit.logs import configure_logging
 from complaints_kit.settings import KafkaSettings
@@ -43,7 +43,7 @@ def main() -> None:
         "rules loaded",
         extra={"file": str(settings.rules_path()), "categories": len(rules.categories)},
     )
-    provision_topics(kafka, [*ALL_TOPICS, *internal_topics(settings.app_id)])
+    start_on_topics(SERVICE, kafka, [*ALL_TOPICS, *internal_topics(settings.app_id)])
     registry = CollectorRegistry()
     stages = [customer_topic_name(settings.app_id), repartition_topic_name(settings.app_id)]
     ConsumerLagCollector(

@@ -114,7 +114,7 @@ def build_service(
     # Internal: records keyed by customer id, so one worker owns each customer's history.
     by_customer = app.topic(
         customer_topic_name(settings.app_id),
-        partitions=COMPLAINT_PARTITIONS,
+        partitions=kafka.topic_partitions,
         internal=True,
         retention=7 * 24 * 3600,
         **raw,
@@ -122,7 +122,7 @@ def build_service(
     # Internal: records keyed by fingerprint, so one worker owns each fingerprint's window.
     by_fingerprint = app.topic(
         repartition_topic_name(settings.app_id),
-        partitions=COMPLAINT_PARTITIONS,
+        partitions=kafka.topic_partitions,
         internal=True,
         retention=7 * 24 * 3600,
         **raw,
@@ -132,7 +132,7 @@ def build_service(
     table = app.Table(
         WINDOW_TABLE,
         default=None,
-        partitions=COMPLAINT_PARTITIONS,
+        partitions=kafka.topic_partitions,
         # JSON keys (fingerprint) and values (WindowState dumps), whatever the app defaults.
         schema=faust.Schema(key_serializer="json", value_serializer="json"),
         help="Sliding window and open cluster per fingerprint.",
@@ -140,7 +140,7 @@ def build_service(
     customers = app.Table(
         CUSTOMER_TABLE,
         default=None,
-        partitions=COMPLAINT_PARTITIONS,
+        partitions=kafka.topic_partitions,
         schema=faust.Schema(key_serializer="json", value_serializer="json"),
         help="Each customer's recent complaints: repeats and omni-channel duplicates.",
     )

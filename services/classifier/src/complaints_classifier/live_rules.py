@@ -43,7 +43,9 @@ def build_classifier(rules: RuleSet, *, rules_path: Path | None) -> ContentClass
         category_floor=rules.model.category_floor,
         severity_floor=rules.model.severity_floor,
     )
-    return ContentClassifier(rules, Judge(model, thresholds))
+    judge = Judge(model, thresholds)
+    judge.signature(judge.judge("预热 warm-up").version)  # load jieba's dictionary now, not later
+    return ContentClassifier(rules, judge)
 
 
 def model_path(rules: RuleSet, rules_path: Path) -> Path | None:

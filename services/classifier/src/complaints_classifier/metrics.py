@@ -30,6 +30,12 @@ class ClassifierMetrics:
             buckets=DURATION_BUCKETS,
             registry=registry,
         )
+        self.needs_triage = Counter(
+            "complaints_classifier_needs_triage_total",
+            "Complaints below the model's confidence floor, flagged for a person, by category.",
+            ["category"],
+            registry=registry,
+        )
         self.clusters_opened = Counter(
             "complaints_classifier_clusters_opened_total",
             "Common clusters opened (a fingerprint reached the threshold), by category.",

@@ -11,7 +11,7 @@ from complaints_escalation.app import build_service, due_topic_name, internal_to
 from complaints_escalation.outbound.local_store import claim_data_dir
 from complaints_escalation.outbound.policy_file import PolicyError
 from complaints_escalation.settings import EscalationSettings
-from complaints_kit.kafka import cluster_id, provision_topics
+from complaints_kit.kafka import cluster_id, start_on_topics
 from complaints_kit.lag import ConsumerLagCollector
 from complaints_kit.logs import configure_logging
 from complaints_kit.settings import KafkaSettings
@@ -35,7 +35,7 @@ def main() -> None:
         log.error("invalid policy; not starting", extra={"error": str(exc)})
         print(f"complaints-escalation: {exc}", file=sys.stderr)
         sys.exit(2)
-    provision_topics(kafka, [*ALL_TOPICS, *internal_topics(settings)])
+    start_on_topics(SERVICE, kafka, [*ALL_TOPICS, *internal_topics(settings)])
     claim_data_dir(settings.data_dir, cluster_id=cluster_id(kafka))  # before the store opens
     topics = [CLASSIFIED.name, LIFECYCLE.name, due_topic_name(settings.app_id)]
     ConsumerLagCollector(kafka, group=settings.app_id, topics=topics, registry=registry)

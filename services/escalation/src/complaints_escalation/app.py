@@ -14,22 +14,34 @@ from mode import Service
 from prometheus_client import CollectorRegistry
 
 from complaints_escalation.domain.calendar import Calendars
+from complaints_escalation.domain.retention import RetentionPolicy
 from complaints_escalation.inbound.agents import register_agents
 from complaints_escalation.inbound.handlers import Handlers
 from complaints_escalation.inbound.status_http import StatusServer
 from complaints_escalation.metrics import EscalationMetrics, RemainingTime
 from complaints_escalation.outbound.holidays import load_chinese_holidays
+from complaints_escalation.outbound.kpi import KpiMetrics, KpiStore
 from complaints_escalation.outbound.publisher import FaustPublisher
-from complaints_escalation.outbound.state_store import TableStateStore
+from complaints_escalation.outbound.retention import (
+    ConsoleGate,
+    DeletableStore,
+    NoGate,
+    RetainingStore,
+    RetentionMetrics,
+    RetentionSweeper,
+)
+from complaints_escalation.outbound.state_store import StateStore, TableStateStore
 from complaints_escalation.scheduling.due_message import DueBatch, DueMessage
 from complaints_escalation.scheduling.index import DueEntry, DueIndex
 from complaints_escalation.scheduling.timer import Lookahead, Timer
 from complaints_escalation.settings import EscalationSettings
 from complaints_kit.clock import Clock, service_clock
+from complaints_kit.lag import GroupOffsets
 from complaints_kit.settings import KafkaSettings
 from complaints_kit.streams import RAW, faust_app
 from complaints_schemas.topics import (
     CLASSIFIED,
+    CLOCKS,
     COMPLAINT_PARTITIONS,
     ESCALATED,
     LIFECYCLE,
@@ -109,6 +121,59 @@ def state_changelog(app_id: str) -> str:
     return f"{app_id}-{STATE_TABLE}-changelog"
 
 
+def retention(
+    settings: EscalationSettings,
+    kafka: KafkaSettings,
+    table_store: DeletableStore,
+    publisher: FaustPublisher,
+    timer: Timer,
+    clock: Clock,
+    registry: CollectorRegistry,
+) -> tuple[StateStore, RetentionSweeper | None]:
+    """The state store, wrapped to delete closed complaints after ESCALATION_CLOSED_RETENTION
+    (outbound/retention.py); as it is, with no sweeper, when retention is off."""
+    policy = RetentionPolicy(after=settings.closed_retention)
+    metrics = RetentionMetrics(registry)
+    if not policy.enabled:
+        return table_store, None
+    due = due_topic_name(settings.app_id)
+
+    def purging_now() -> bool:
+        event = faust.current_event()
+        return event is not None and event.message.topic == due
+
+    store = RetainingStore(
+        table_store, policy=policy, clock=clock, metrics=metrics, purging_now=purging_now
+    )
+    group = settings.retention_after_group
+    gate = (
+        NoGate()
+        if group is None
+        else ConsoleGate(GroupOffsets(kafka, group=group, topics=[LIFECYCLE.name]))
+    )
+
+    async def publish_due(batch: DueBatch, partition: int) -> None:
+        await publisher.due(batch, partition=partition)
+
+    sweeper = RetentionSweeper(
+        store=store,
+        gate=gate,
+        publish_due=publish_due,
+        owned=lambda: timer.index.partitions,
+        clock=clock,
+        policy=policy,
+        interval=settings.retention_sweep_interval,
+    )
+    log.info(
+        "closed complaints retained",
+        extra={
+            "retention_s": policy.after.total_seconds() if policy.after else None,
+            "after_group": group,
+        },
+    )
+    return store, sweeper
+
+
 def due_topic_name(app_id: str) -> str:
     return f"{app_id}-due"
 
@@ -121,6 +186,8 @@ def record_coverage(metrics: EscalationMetrics, calendars: Calendars) -> None:
             continue
         end = datetime.combine(until + timedelta(days=1), datetime.min.time(), calendar.zone)
         metrics.calendar_covered_until.labels(name).set(end.timestamp())
+        # The first year it would count (at 0 until then): the alert's series exists.
+        metrics.provisional_clocks.labels(name, str(until.year + 1))
         metrics.holiday_last_year.set(until.year)
 
 
@@ -157,7 +224,7 @@ def build_service(
     # Internal, co-partitioned with the inputs: partition p's due records reach p's owner.
     due = app.topic(
         due_topic_name(settings.app_id),
-        partitions=COMPLAINT_PARTITIONS,
+        partitions=kafka.topic_partitions,
         internal=True,
         retention=24 * 3600,
         **raw,
@@ -167,7 +234,7 @@ def build_service(
     table = app.Table(
         STATE_TABLE,
         default=None,
-        partitions=COMPLAINT_PARTITIONS,
+        partitions=kafka.topic_partitions,
         # Values are state_codec bytes (value_type=bytes makes recovery read them raw too);
         # records written as JSON before it are still read.
         value_type=bytes,
@@ -182,7 +249,9 @@ def build_service(
         else None,
         help="Escalation state per complaint id.",
     )
-    publisher = FaustPublisher(escalated=escalated, rejected=rejected, due=due)
+    publisher = FaustPublisher(
+        escalated=escalated, rejected=rejected, due=due, clocks=app.topic(CLOCKS.name, **raw)
+    )
 
     async def fire(entries: Sequence[DueEntry]) -> None:
         batch = DueBatch(tuple(DueMessage(e.complaint_id, e.token, e.due_at) for e in entries))
@@ -190,14 +259,17 @@ def build_service(
 
     # Handed over ahead of the instant by the expected work: only the sends remain at it.
     timer = Timer(index=DueIndex(), clock=clock, fire=fire, lookahead=Lookahead())
+    recorded = KpiStore(TableStateStore(table), KpiMetrics(registry))  # KPI metrics per write
+    store, sweeper = retention(settings, kafka, recorded, publisher, timer, clock, registry)
     registry.register(RemainingTime(due_instants=timer.index.due_instants, now=clock.now))
     handlers = Handlers(
-        store=TableStateStore(table),
+        store=store,
         timer=timer,
         publisher=publisher,
         policy=policy,
         clock=clock,
         metrics=metrics,
+        clock_views=publisher.clocks if settings.publish_clocks else None,
     )
     register_agents(app, handlers=handlers, classified=classified, lifecycle=lifecycle, due=due)
     readiness = Readiness()
@@ -210,6 +282,7 @@ def build_service(
         owned=lambda: timer.index.partitions,
         calendars=policy.calendars,
         clock=clock,
+        token=settings.status_token.get_secret_value(),
     )
 
     async def run_timer() -> None:
@@ -225,6 +298,8 @@ def build_service(
 
     app.task(run_timer)
     app.task(run_release)
+    if sweeper is not None:
+        app.task(sweeper.run)
     app.on_partitions_revoked.connect(on_revoked)  # type: ignore[arg-type]
 
     @table.on_recover

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Iterator
 
@@ -23,15 +24,21 @@ SERVICE = "intake"
 
 
 class IntakeServer(uvicorn.Server):
-    """uvicorn re-raises SIGTERM after its graceful shutdown; we exit 0 once drained instead."""
+    """uvicorn re-raises SIGTERM after its graceful shutdown; we exit 0 once drained instead.
+    SIGHUP (a closed terminal) shuts down as gracefully as SIGTERM; uvicorn handles only
+    SIGINT and SIGTERM, and SIGHUP's default would end the process without draining."""
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
-        with super().capture_signals():
-            yield
-            # The lifespan's shutdown has run (consumer committed and closed, producer flushed).
-            captured: list[int] = getattr(self, "_captured_signals", [])
-            captured.clear()
+        hangup = signal.signal(signal.SIGHUP, self.handle_exit)
+        try:
+            with super().capture_signals():
+                yield
+                # The lifespan's shutdown has run (consumer committed and closed, producer flushed).
+                captured: list[int] = getattr(self, "_captured_signals", [])
+                captured.clear()
+        finally:
+            signal.signal(signal.SIGHUP, hangup)
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from complaints_intake.metrics import IntakeMetrics
 from complaints_intake.outbound.publisher import IntakePublisher
 from complaints_intake.settings import IntakeSettings
 from complaints_kit.clock import Clock, service_clock
-from complaints_kit.kafka import AsyncProducer, consumer_config, producer_config, provision_topics
+from complaints_kit.kafka import AsyncProducer, consumer_config, prepare_topics, producer_config
 from complaints_kit.settings import KafkaSettings
 from complaints_schemas.topics import ALL_TOPICS, SUBMITTED
 
@@ -77,6 +77,7 @@ class IntakeRuntime:
             dedup=dedup,
             clock=self._clock,
             metrics=self._metrics,
+            window=self._settings.occurred_window(),
         )
         app.state.handlers = handlers
         starting = asyncio.create_task(self._start(handlers), name="intake-start")
@@ -119,11 +120,12 @@ class IntakeRuntime:
         log.info("intake started", extra={"consume_submitted": self._settings.consume_submitted})
 
     async def _provision(self) -> None:
-        """Create missing topics, retrying until the broker answers (readiness waits for it)."""
+        """Create missing topics (or, with KAFKA_TOPICS=verify, check them), retrying until the
+        broker answers and they are laid out as configured (readiness waits for it)."""
         while not self._stop.is_set():
             try:
                 await asyncio.to_thread(
-                    provision_topics, self._kafka, ALL_TOPICS, timeout=PROVISION_TIMEOUT
+                    prepare_topics, self._kafka, ALL_TOPICS, timeout=PROVISION_TIMEOUT
                 )
                 return
             except Exception as exc:

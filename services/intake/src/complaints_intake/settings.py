@@ -8,7 +8,16 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from complaints_intake.domain.bounds import OccurredWindow
 from complaints_kit.settings import OpsSettings
+
+_DURATIONS = (
+    "dedup_ttl",
+    "delivery_timeout",
+    "shutdown_timeout",
+    "occurred_max_age",
+    "occurred_max_ahead",
+)
 
 
 class IntakeSettings(OpsSettings):
@@ -34,6 +43,12 @@ class IntakeSettings(OpsSettings):
     retry_after_seconds: int = Field(default=1, ge=1)
     consumer_batch_size: int = Field(default=200, ge=1)
     shutdown_timeout: timedelta = timedelta(seconds=8)
+    # occurred_at must lie within [now - max_age, now + max_ahead] (domain/bounds.py).
+    occurred_max_age: timedelta = timedelta(days=1830)  # five years
+    occurred_max_ahead: timedelta = timedelta(minutes=15)
+    # A body over max_body_bytes is read and dropped up to this many bytes before the 413
+    # (a connection closed with unread bytes is reset, and the client never sees the 413).
+    drain_max_bytes: int = Field(default=64 * 1_048_576, ge=0)
     # The channels, their hashed API keys, allowed steps and rates (channels_file.py). Unset:
     # no authentication, for local development only (logged, and 0 on auth_enabled).
     channels_file: Path | None = None
@@ -43,7 +58,14 @@ class IntakeSettings(OpsSettings):
         validation_alias=AliasChoices("ACK_LINK_SECRET", "INTAKE_ACK_LINK_SECRET"),
     )
 
-    @field_validator("dedup_ttl", "delivery_timeout", "shutdown_timeout", mode="before")
+    def occurred_window(self) -> OccurredWindow:
+        return OccurredWindow(max_age=self.occurred_max_age, max_ahead=self.occurred_max_ahead)
+
+    # The console's base URL: GET /v1/complaints/{id} (the Location of an accepted complaint)
+    # redirects to its page there. Empty: that route answers 404.
+    console_url: str = Field(default="", pattern=r"^(https?://.*)?$")
+
+    @field_validator(*_DURATIONS, mode="before")
     @classmethod
     def _seconds(cls, value: object) -> object:
         """A bare number in the environment is seconds."""
@@ -54,7 +76,7 @@ class IntakeSettings(OpsSettings):
                 return value
         return value
 
-    @field_validator("dedup_ttl", "delivery_timeout", "shutdown_timeout")
+    @field_validator(*_DURATIONS)
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):

@@ -11,7 +11,7 @@ import httpx
 from prometheus_client import CollectorRegistry, disable_created_metrics
 from pydantic import ValidationError
 
-from complaints_kit.kafka import provision_topics
+from complaints_kit.kafka import start_on_topics
 from complaints_kit.lag import ConsumerLagCollector
 from complaints_kit.logs import configure_logging
 from complaints_kit.settings import KafkaSettings
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 async def serve(settings: NotifierSettings, kafka: KafkaSettings) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):  # SIGHUP too: a closed terminal
         loop.add_signal_handler(sig, stop.set)
     registry = CollectorRegistry()
     ConsumerLagCollector(
@@ -54,7 +54,7 @@ def main() -> None:
     configure_logging(SERVICE, level=settings.log_level, json_lines=settings.log_json)
     # httpx logs every request with its full URL, which may carry a robot's access token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    provision_topics(kafka, ALL_TOPICS)
+    start_on_topics(SERVICE, kafka, ALL_TOPICS)
     # Only the host: webhook URLs often carry access tokens in their path or query.
     host = httpx.URL(settings.webhook_url).host if settings.webhook_url else None
     log.info(

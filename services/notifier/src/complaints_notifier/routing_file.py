@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from complaints_notifier.domain.display_names import KINDS, DisplayNames
 from complaints_notifier.domain.routing import (
     CHANNEL_KINDS,
     Directory,
@@ -123,7 +124,7 @@ def load_routing(path: Path, *, env: Mapping[str, str] | None = None) -> Routing
         line = mark.line + 1 if mark is not None else 1
         raise reader.fail(line, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
     root = reader.mapping(doc, 1, "the routing file")
-    reader.keys(root, {"channels", "receivers", "directory", "route"}, "the routing file")
+    reader.keys(root, {"channels", "receivers", "directory", "route", "names"}, "the routing file")
     channels = _channels(reader, root)
     receivers = _receivers(reader, root, channels)
     directory = _directory(reader, root)
@@ -132,9 +133,34 @@ def load_routing(path: Path, *, env: Mapping[str, str] | None = None) -> Routing
     tree = _node(reader, root["route"], root.key_lines["route"], set(receivers), depth=0)
     kinds = {name: spec.kind for name, spec in channels.items()}
     return RoutingConfig(
-        routing=Routing(tree=tree, receivers=receivers, channel_kinds=kinds, directory=directory),
+        routing=Routing(
+            tree=tree,
+            receivers=receivers,
+            channel_kinds=kinds,
+            directory=directory,
+            names=_names(reader, root),
+        ),
         channels=channels,
     )
+
+
+def _names(reader: _Reader, root: _Map) -> DisplayNames:
+    """`names: {clocks|departments|categories|scopes|severities: {id: {zh: ..., en: ...}}}`."""
+    if "names" not in root:
+        return DisplayNames()
+    section = reader.mapping(root["names"], root.key_lines["names"], "names")
+    reader.keys(section, set(KINDS), "names")
+    configured: dict[str, dict[str, dict[str, str]]] = {}
+    for kind, raw in section.items():
+        ids = reader.mapping(raw, section.key_lines[kind], f"names.{kind}")
+        for value, per_language in ids.items():
+            line = ids.key_lines[value]
+            langs = reader.mapping(per_language, line, f"names.{kind}.{value}")
+            reader.keys(langs, {"zh", "en"}, f"names.{kind}.{value}")
+            if not all(isinstance(n, str) and n.strip() for n in langs.values()):
+                raise reader.fail(line, f"names.{kind}.{value}: each name is a non-empty string")
+            configured.setdefault(kind, {})[str(value)] = {str(k): v for k, v in langs.items()}
+    return DisplayNames(configured=configured)
 
 
 def _channels(reader: _Reader, root: _Map) -> dict[str, ChannelSpec]:

@@ -200,11 +200,34 @@ class ContentClassifier:
         model_text = judge.text(complaint)
         j = judge.judge(model_text)
         known = {c.id for c in self.rules.categories}
-        category = self.rules.category(
-            j.category if j.category in known else self.rules.fallback_category
-        )
+        chosen = j.category if j.category in known else self.rules.fallback_category
+        severity = j.severity
+        hinted: list[Reason] = []
+        hint = complaint.hint
+        if hint is not None:
+            source = hint.source or complaint.channel.value
+            if hint.category in known and hint.category != chosen and j.needs_triage:
+                hinted.append(
+                    Reason(
+                        decision="category",
+                        rule="hint.category",
+                        detail=f"{source} says {hint.category}; the model is unsure ({chosen})",
+                    )
+                )
+                chosen = hint.category
+            if hint.severity is not None and _LEVELS.index(hint.severity) > _LEVELS.index(severity):
+                hinted.append(
+                    Reason(
+                        decision="severity",
+                        rule="hint.severity",
+                        detail=f"{source} says {hint.severity}: raised from {severity}",
+                    )
+                )
+                severity = hint.severity
+        category = self.rules.category(chosen)
         reasons = [
             *j.reasons,
+            *hinted,
             Reason(
                 decision="department",
                 rule=f"department.{category.id}",
@@ -212,7 +235,6 @@ class ContentClassifier:
             ),
         ]
         why: list[tuple[str, str]] = []
-        severity = j.severity
         customer_why = self._raise_reason(complaint.customer)
         if customer_why is not None:
             if self.rules.severity.raise_for.red_when_at_stake and j.at_stake:
@@ -220,25 +242,15 @@ class ContentClassifier:
                     Reason(
                         decision="severity",
                         rule="severity.raise_for.at_stake",
-                        detail=f"{customer_why} with money, safety or a deadline at stake -> red",
+                        detail=f"{customer_why} with money, safety or a deadline at stake "
+                        f"raises {severity} -> red",
                     )
                 )
                 severity = Severity.RED
             else:
                 why.append(("severity.raise_for", customer_why))
         score, terms = self.emotion(normalise(f"{complaint.title}\n{complaint.description}"))
-        emotion = self.rules.severity.emotion
-        if emotion is not None and score >= emotion.threshold:
-            listed = ", ".join(repr(t) for t in terms)
-            why.append(
-                (
-                    "severity.emotion",
-                    f"negative-emotion score {score} >= {emotion.threshold} ({listed})",
-                )
-            )
-        raised = apply_raises(
-            severity, why=why, already=0, max_levels=self.rules.severity.raise_for.max_levels
-        )
+        raised = self._raised(severity, why, score=score, terms=terms)
         reasons.extend(raised.reasons)
         return ContentDecision(
             complaint=complaint,
@@ -250,7 +262,11 @@ class ContentClassifier:
             emotion_score=score,
             risk_rule=f"model.{j.version}.risk" if j.risk else None,
             risk_phrase=None,
-            fingerprint=fingerprint(category=category.id, product_id=None, region=None, key=""),
+            # Similar complaints are compared within a category and, when the channel names
+            # one, a product: two products' complaints are two problems.
+            fingerprint=fingerprint(
+                category=category.id, product_id=complaint.product_id, region=None, key=""
+            ),
             key_phrase="",
             reasons=tuple(reasons),
             model_version=j.version,
@@ -312,20 +328,28 @@ class ContentClassifier:
         if customer_why is not None:
             why.append(("severity.raise_for", customer_why))
         score, terms = self.emotion(text)
+        raised = self._raised(severity, why, score=score, terms=terms)
+        reasons.extend(raised.reasons)
+        return raised.severity, raised.levels, score
+
+    def _raised(
+        self, severity: Severity, why: list[tuple[str, str]], *, score: int, terms: tuple[str, ...]
+    ) -> Raised:
+        """The customer causes in `why`, the emotion raise when the score reaches the
+        threshold, applied together (rules and model paths alike)."""
         emotion = self.rules.severity.emotion
         if emotion is not None and score >= emotion.threshold:
             listed = ", ".join(repr(t) for t in terms)
-            why.append(
+            why = [
+                *why,
                 (
                     "severity.emotion",
                     f"negative-emotion score {score} >= {emotion.threshold} ({listed})",
-                )
-            )
-        raised = apply_raises(
+                ),
+            ]
+        return apply_raises(
             severity, why=why, already=0, max_levels=self.rules.severity.raise_for.max_levels
         )
-        reasons.extend(raised.reasons)
-        return raised.severity, raised.levels, score
 
     def emotion(self, text: str) -> tuple[int, tuple[str, ...]]:
         """Score of normalised text: 2 per distinct strong term, 1 per mild one; the terms."""

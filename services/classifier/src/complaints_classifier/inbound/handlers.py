@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 _RAISE_CAUSES = {
     "severity.raise_for": "raise_for",
+    "severity.raise_for.at_stake": "raise_for",
     "severity.repeat": "repeat",
     "severity.emotion": "emotion",
 }
@@ -112,6 +113,8 @@ class Handlers:
     ) -> None:
         m = self._metrics
         m.classified.labels(event.severity, event.scope, event.category).inc()
+        if event.needs_triage:
+            m.needs_triage.labels(event.category).inc()
         m.window_outcomes.labels("duplicate" if duplicate else "late" if late else "counted").inc()
         if opened and event.cluster_opened:
             m.clusters_opened.labels(event.category).inc()
@@ -122,6 +125,12 @@ class Handlers:
                 m.severity_raises.labels(_RAISE_CAUSES[reason.rule]).inc()
             if event.scope is Scope.RISK and reason.rule.startswith("scope.risk."):
                 m.risk_causes.labels(reason.rule.removeprefix("scope.risk.")).inc()
+            elif (
+                event.scope is Scope.RISK
+                and reason.decision == "scope"
+                and (reason.rule.startswith("model."))
+            ):
+                m.risk_causes.labels("model").inc()  # one label whatever the model's version
 
     async def failed(self, value: bytes | None, origin: Origin, error: Exception) -> None:
         """A record whose handling raised (a bug on its path): dead-lettered with the error."""

@@ -12,7 +12,7 @@ from typing import Any
 
 from complaints_classifier.model.features import complaint_text
 from complaints_classifier.model.linear import LinearModel
-from complaints_classifier.model.signals import HARM, SPREAD, Signal, signals
+from complaints_classifier.model.signals import HARM, SPREAD, Signal, red_phrase, signals
 from complaints_schemas.events import ComplaintAccepted, Reason, Severity
 
 STAKES = (*HARM, "deadline")  # what makes a VIP complaint red under the default VIP policy
@@ -126,6 +126,17 @@ class Judge:
             reasons.append(
                 Reason(decision="severity", rule=f"signal.{s.name}", detail=f"{s.phrase!r}")
             )
+        named = red_phrase(text)
+        if named is not None and severity is not Severity.RED:
+            reasons.append(
+                Reason(
+                    decision="severity",
+                    rule="signal.red",
+                    detail=f"{named!r} is one of the labelling policy's red cases: "
+                    f"{severity} -> red",
+                )
+            )
+            severity, severity_p = Severity.RED, max(severity_p, p_red)
         if harm and severity is Severity.GREEN:
             severity = Severity.YELLOW
             reasons.append(

@@ -107,6 +107,16 @@ _SIGNALS: dict[str, tuple[str, ...]] = {
         r"others report|three other|other (people|customers|residents)|also (had|have)",
     ),
 }
+# The labelling policy's own red cases, named outright: red whatever the model says.
+_RED: tuple[str, ...] = (
+    r"着火|起火|冒烟|冒火|鼓包|电池.{0,4}(胀|鼓)|焦味|烧焦|触电|漏电|食物中毒|被盗|盗号|盗刷|"
+    r"不是我(本人)?(操作|登录|下的单|下单|买的)|非本人操作|扣了两次|重复扣款|被扣了两次",
+    r"caught fire|on fire|smok(e|ing) (came|coming|from)|burning smell|smell(s|ed)? (like )?burn|"
+    r"swollen battery|battery (is |was )?(swollen|swelling|bulging)|electric(al)? shock|"
+    r"food poisoning|hacked|unauthori[sz]ed (login|charge|payment|transaction)|"
+    r"charged (me )?twice|double[- ]charged",
+)
+_RED_PATTERN = re.compile("|".join(f"(?:{p})" for p in _RED))
 HARM = ("safety", "money", "account")
 SPREAD = ("media", "regulator", "legal", "collective")
 
@@ -120,6 +130,12 @@ class Signal:
 _COMPILED = {
     name: re.compile("|".join(f"(?:{p})" for p in parts)) for name, parts in _SIGNALS.items()
 }
+
+
+def red_phrase(text: str) -> str | None:
+    """A phrase of the policy's red list in model-normalised text, if any."""
+    m = _RED_PATTERN.search(text)
+    return None if m is None else m.group(0)
 
 
 @lru_cache(maxsize=4096)  # features and the judge both ask for the same text's signals

@@ -77,7 +77,7 @@ def ledger(state: ComplaintState, *, now: datetime, calendars: Calendars) -> dic
 
 def _clock(k: SlaClock, *, now: datetime, calendars: Calendars) -> dict[str, Any]:
     end = k.stopped_at or now
-    ran = _ran(k, end)
+    ran = ran_periods(k, end)
     ran_s = sum((b - a for a, b in ran), timedelta(0))
     paused_s = sum(((b or end) - a for a, b in k.pauses), timedelta(0))
     outside = timedelta(0)
@@ -103,6 +103,7 @@ def _clock(k: SlaClock, *, now: datetime, calendars: Calendars) -> dict[str, Any
         "deadline": k.deadline.isoformat(),
         "remaining_s": None if k.stopped_at else round((k.deadline - now).total_seconds(), 3),
         "stopped_at": None if k.stopped_at is None else k.stopped_at.isoformat(),
+        "acknowledged_at": None if k.acknowledged_at is None else k.acknowledged_at.isoformat(),
         "ran": [[a.isoformat(), b.isoformat()] for a, b in ran],
         "ran_s": ran_s.total_seconds(),
         "paused": [[a.isoformat(), None if b is None else b.isoformat()] for a, b in k.pauses],
@@ -122,7 +123,7 @@ def _clock(k: SlaClock, *, now: datetime, calendars: Calendars) -> dict[str, Any
     }
 
 
-def _ran(k: SlaClock, end: datetime) -> list[tuple[datetime, datetime]]:
+def ran_periods(k: SlaClock, end: datetime) -> list[tuple[datetime, datetime]]:
     """Running periods: from the start to `end`, minus the pauses."""
     periods, cursor = [], k.started_at
     for paused_at, resumed_at in k.pauses:

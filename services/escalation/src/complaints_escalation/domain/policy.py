@@ -90,11 +90,12 @@ class Level:
 
 @dataclass(frozen=True, slots=True)
 class Chain:
-    """Levels after a breach; the top level repeats every `repeat_every` up to `max_repeats`."""
+    """Levels after a breach; the top level repeats every `repeat_every`, up to `max_repeats`
+    times, or (None) until the clock stops or its alert is acknowledged."""
 
     levels: tuple[Level, ...]
     repeat_every: timedelta | None = None
-    max_repeats: int = 0
+    max_repeats: int | None = None
 
     def __post_init__(self) -> None:
         if not self.levels:
@@ -107,7 +108,7 @@ class Chain:
             raise ValueError("a level's delay after the breach must not be negative")
         if self.repeat_every is not None and self.repeat_every <= timedelta(0):
             raise ValueError("repeat_every must be positive")
-        if self.max_repeats < 0:
+        if self.max_repeats is not None and self.max_repeats < 0:
             raise ValueError("max_repeats must not be negative")
 
     @classmethod
@@ -144,6 +145,13 @@ class ClockSpec:
     warnings: tuple[WarningRule, ...] = ()
     # One escalation per cluster: its id is the cluster's, so later complaints repeat it.
     per_cluster: bool = False
+    # Cluster sizes past which a per-cluster alert is sent again as an update (a new id).
+    update_at: tuple[int, ...] = ()
+    # Clocks of the same complaint that silence this one while they alert (risk over response).
+    inhibited_by: frozenset[str] = frozenset()
+    # The other way round: clocks of the same complaint this one silences while it alerts
+    # (a common cluster's alert over its members' own response and resolution alerts).
+    inhibits: frozenset[str] = frozenset()
     chain: Chain = field(
         default_factory=lambda: Chain.paced(interval=timedelta(minutes=10), max_level=3)
     )
@@ -213,6 +221,8 @@ class EscalationPolicy:
     calendars: Calendars = field(default_factory=Calendars)
     # Named owners per department and role, e.g. {"payments": {"team_lead": "li.wei"}}.
     owners: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # A lifecycle step for a complaint never classified within this is dead-lettered.
+    unknown_complaint_grace: timedelta = timedelta(minutes=15)
     _resolved: dict[Subject, tuple[ClockSpec, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -309,6 +319,7 @@ class EscalationPolicy:
             version=f"{self.version}+env",
             calendars=self.calendars,
             owners=self.owners,
+            unknown_complaint_grace=self.unknown_complaint_grace,
         )
 
 

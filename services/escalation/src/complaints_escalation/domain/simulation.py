@@ -17,6 +17,7 @@ from complaints_escalation.domain.transitions import (
     on_classified,
     on_lifecycle,
     record_fired,
+    unknown_expired,
 )
 from complaints_schemas.events import ComplaintClassified, ComplaintLifecycleEvent
 
@@ -83,11 +84,14 @@ class Simulation:
         heap, limit = self.heap, now.timestamp()
         while heap and heap[0][0] <= limit:
             _, complaint_id, token = heapq.heappop(heap)
-            state = self.states[complaint_id]
-            if state.version != token:
+            state = self.states.get(complaint_id)
+            if state is None or state.version != token:
                 continue  # superseded by a later schedule
             due_at = next_due(state)  # exact (the heap key is a rounded float)
             if due_at is None:
+                continue
+            if unknown_expired(state, token=token, now=due_at):
+                del self.states[complaint_id]  # refused as unknown_complaint, as the service does
                 continue
             steps = due_steps(state, token=token, now=due_at)
             if not steps:

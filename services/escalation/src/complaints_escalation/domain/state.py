@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -87,6 +87,9 @@ class SlaClock:
     # The calendar as it was when the clock started (None: 24x7, or a state from before).
     calendar_spec: CalendarSpec | None = None
     holiday_sources: HolidaySources = ()
+    # An acknowledgement naming this clock (an alert's link): its chain is silent from then on,
+    # while the clock itself runs on to its stop (the SLA still counts).
+    acknowledged_at: datetime | None = None
 
     @property
     def provisional_years(self) -> tuple[int, ...]:
@@ -101,10 +104,40 @@ class SlaClock:
     def paused(self) -> bool:
         return self.stopped_at is None and self.run_since is None
 
+    @property
+    def alerting(self) -> bool:
+        """Running and not acknowledged: its warnings and chain still fire."""
+        return self.running and self.acknowledged_at is None
+
+    @property
+    def clock_id(self) -> str:
+        return self.name if self.cycle == 0 else f"{self.name}#{self.cycle}"
+
+    def next_repeat(self, fired: Collection[str]) -> int | None:
+        """The first repeat of the top level not in `fired` (repeats fire in order), or None
+        when the chain does not repeat or its cap is reached; computed, never listed, so an
+        unbounded repeat costs one pass over `fired`."""
+        chain = self.spec.chain
+        if chain.repeat_every is None:
+            return None
+        prefix = f"{self.clock_id}:breach:{chain.levels[-1].level}:"
+        # The top level's repeat 0 and repeats 1..n fired in order: n + 1 keys with the prefix.
+        repeat = max(1, sum(1 for key in fired if key.startswith(prefix)))
+        while f"{prefix}{repeat}" in fired:
+            repeat += 1
+        if chain.max_repeats is not None and repeat > chain.max_repeats:
+            return None
+        return repeat
+
+    def repeat_due(self, repeat: int) -> datetime:
+        chain = self.spec.chain
+        assert chain.repeat_every is not None
+        return self.deadline + chain.levels[-1].after + repeat * chain.repeat_every
+
     def next_pending(self, fired: tuple[str, ...]) -> datetime | None:
         """The earliest step not in `fired`, without building every step (a hot path)."""
         best: datetime | None = None
-        cid = self.name if self.cycle == 0 else f"{self.name}#{self.cycle}"
+        cid = self.clock_id
         for i, at in enumerate(self.warn_at):
             if (
                 at is not None
@@ -118,16 +151,19 @@ class SlaClock:
             if f"{cid}:breach:{lv.level}:0" not in fired:
                 at = self.deadline + lv.after
                 return at if best is None or at < best else best
-        if chain.repeat_every is not None:
-            top = chain.levels[-1]
-            for repeat in range(1, chain.max_repeats + 1):
-                if f"{cid}:breach:{top.level}:{repeat}" not in fired:
-                    at = self.deadline + top.after + repeat * chain.repeat_every
-                    return at if best is None or at < best else best
+        repeat = self.next_repeat(fired)
+        if repeat is not None:
+            at = self.repeat_due(repeat)
+            return at if best is None or at < best else best
         return best
 
-    def steps(self) -> Iterator[Step]:
-        """Warnings, breach level 1 at the deadline, then the chain's later levels and repeats."""
+    def steps(
+        self, *, until: datetime | None = None, fired: Collection[str] = ()
+    ) -> Iterator[Step]:
+        """Warnings, breach level 1 at the deadline, then the chain's later levels and repeats.
+
+        Repeats start at the first not in `fired` and end at the cap, or at `until` (needed
+        when the chain repeats without a cap)."""
         for i, at in enumerate(self.warn_at):
             if at is None:  # passed before the current run
                 continue
@@ -144,17 +180,31 @@ class SlaClock:
                 lv.targets,
             )
         top = chain.levels[-1]
-        if chain.repeat_every is not None:
-            for repeat in range(1, chain.max_repeats + 1):
-                yield Step(
-                    self.name,
-                    EscalationKind.BREACH,
-                    top.level,
-                    repeat,
-                    self.deadline + top.after + repeat * chain.repeat_every,
-                    self.cycle,
-                    top.targets,
-                )
+        repeat = self.next_repeat(fired)
+        if repeat is None:
+            return
+        if until is None and chain.max_repeats is None:
+            raise ValueError("an uncapped repeat lists its steps only up to an instant")
+        while chain.max_repeats is None or repeat <= chain.max_repeats:
+            at = self.repeat_due(repeat)
+            if until is not None and at > until:
+                return
+            yield Step(
+                self.name, EscalationKind.BREACH, top.level, repeat, at, self.cycle, top.targets
+            )
+            repeat += 1
+
+
+def inhibited(clock: SlaClock, clocks: Sequence[SlaClock]) -> bool:
+    """Silent while a clock it names in `inhibited_by`, or one naming it in `inhibits`, alerts
+    (running, unacknowledged); its steps wait and fire, in order, once the inhibition ends with
+    the clock still running."""
+    names, name = clock.spec.inhibited_by, clock.name
+    return any(
+        (o.name in names or name in o.spec.inhibits) and o.alerting
+        for o in clocks
+        if o is not clock and o.name != name
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +217,11 @@ class LifecycleFact:
     to_department: str | None = None
     actor: str | None = None
     note: str | None = None
+    # A reclassification's new values (None: unchanged).
+    severity: Severity | None = None
+    scope: Scope | None = None
+    category: str | None = None
+    clock: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +257,8 @@ class ComplaintState:
     history: tuple[LifecycleFact, ...] = ()
     transfers: int = 0
     reclassifications: int = 0
+    # While awaiting classification: when its lifecycle steps are refused as unknown_complaint.
+    expires_at: datetime | None = None
 
     def clock(self, name: str) -> SlaClock | None:
         return next((c for c in self.clocks if c.name == name), None)
@@ -246,6 +303,7 @@ class ComplaintState:
             "policy_version": self.policy_version,
             "transfers": self.transfers,
             "reclassifications": self.reclassifications,
+            **({} if self.expires_at is None else {"expires_at": self.expires_at.isoformat()}),
         }
 
     @classmethod
@@ -287,6 +345,7 @@ class ComplaintState:
             policy_version=data.get("policy_version"),
             transfers=int(data.get("transfers", 0)),
             reclassifications=int(data.get("reclassifications", 0)),
+            expires_at=_dt(data.get("expires_at")),
         )
 
 
@@ -301,6 +360,15 @@ def _fact_json(e: LifecycleFact) -> dict[str, Any]:
         fact["actor"] = e.actor
     if e.note is not None:
         fact["note"] = e.note
+    # Only a reclassification carries these: other facts keep their earlier form.
+    if e.severity is not None:
+        fact["severity"] = e.severity.value
+    if e.scope is not None:
+        fact["scope"] = e.scope.value
+    if e.category is not None:
+        fact["category"] = e.category
+    if e.clock is not None:
+        fact["clock"] = e.clock
     return fact
 
 
@@ -312,6 +380,10 @@ def _fact_from(e: dict[str, Any]) -> LifecycleFact:
         to_department=e.get("to_department"),
         actor=e.get("actor"),
         note=e.get("note"),
+        severity=Severity(e["severity"]) if e.get("severity") else None,
+        scope=Scope(e["scope"]) if e.get("scope") else None,
+        category=e.get("category"),
+        clock=e.get("clock"),
     )
 
 
@@ -327,6 +399,9 @@ def spec_json(spec: ClockSpec) -> dict[str, Any]:
         "resume": sorted(a.value for a in spec.resume),
         "restart": sorted(a.value for a in spec.restart),
         "per_cluster": spec.per_cluster,
+        **({"inhibited_by": sorted(spec.inhibited_by)} if spec.inhibited_by else {}),
+        **({"inhibits": sorted(spec.inhibits)} if spec.inhibits else {}),
+        **({"update_at": list(spec.update_at)} if spec.update_at else {}),
         "warnings": [
             [w.percent, None if w.lead is None else w.lead.total_seconds()] for w in spec.warnings
         ],
@@ -337,7 +412,7 @@ def spec_json(spec: ClockSpec) -> dict[str, Any]:
             "repeat_every_s": None
             if chain.repeat_every is None
             else chain.repeat_every.total_seconds(),
-            "max_repeats": chain.max_repeats,
+            "max_repeats": chain.max_repeats,  # null: until someone acts
         },
     }
 
@@ -354,6 +429,9 @@ def spec_from(d: dict[str, Any]) -> ClockSpec:
         resume=frozenset(LifecycleAction(a) for a in d["resume"]),
         restart=frozenset(LifecycleAction(a) for a in d["restart"]),
         per_cluster=bool(d.get("per_cluster", False)),
+        inhibited_by=frozenset(d.get("inhibited_by", ())),
+        inhibits=frozenset(d.get("inhibits", ())),
+        update_at=tuple(int(n) for n in d.get("update_at", ())),
         warnings=tuple(
             WarningRule(percent=p, lead=None if s is None else timedelta(seconds=s))
             for p, s in d["warnings"]
@@ -366,7 +444,7 @@ def spec_from(d: dict[str, Any]) -> ClockSpec:
             repeat_every=None
             if chain["repeat_every_s"] is None
             else timedelta(seconds=chain["repeat_every_s"]),
-            max_repeats=int(chain["max_repeats"]),
+            max_repeats=None if chain["max_repeats"] is None else int(chain["max_repeats"]),
         ),
     )
 
@@ -403,6 +481,8 @@ def _clock_json(
         extra["calendar_spec"] = encode_calendar(k.calendar_spec)
     if k.holiday_sources:
         extra["holiday_sources"] = [list(s) for s in k.holiday_sources]
+    if k.acknowledged_at is not None:
+        extra["acknowledged_at"] = k.acknowledged_at.isoformat()
     return {
         "name": k.name,
         "spec": encode_spec(k.spec),
@@ -471,6 +551,7 @@ def _clock_from(
         holiday_sources=tuple(
             (int(y), str(name), bool(p)) for y, name, p in k.get("holiday_sources", ())
         ),
+        acknowledged_at=_dt(k.get("acknowledged_at")),
     )
 
 

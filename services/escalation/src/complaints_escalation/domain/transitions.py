@@ -28,6 +28,7 @@ from complaints_escalation.domain.state import (
     SlaClock,
     Status,
     Step,
+    inhibited,
 )
 from complaints_schemas.events import (
     ComplaintClassified,
@@ -123,6 +124,7 @@ def on_classified(
         clocks=clocks,
         early_events=(),
         policy_version=policy.version,
+        expires_at=None,
     )
     # Lifecycle steps that overtook the classifier apply now, in the order they happened.
     for fact in sorted(before.early_events, key=lambda f: f.occurred_at):
@@ -135,8 +137,10 @@ def on_lifecycle(
     event: ComplaintLifecycleEvent,
     *,
     policy: EscalationPolicy = FOUNDATION_POLICY,
+    now: datetime | None = None,
 ) -> Transition:
-    """Apply a lifecycle step; before the classification it is kept and applied later."""
+    """Apply a lifecycle step; before the classification it is kept and applied later, for
+    the policy's grace window from `now` (default: when it happened), then refused."""
     before = state or ComplaintState(complaint_id=event.complaint_id)
     if event.event_id in before.seen_event_ids:
         return Transition(before, Outcome.DUPLICATE, changed=False)
@@ -147,10 +151,20 @@ def on_lifecycle(
         to_department=event.to_department,
         actor=event.actor,
         note=event.note,
+        severity=event.severity,
+        scope=event.scope,
+        category=event.category,
+        clock=event.clock,
     )
     seen = (*before.seen_event_ids, fact.event_id)[-MAX_SEEN_EVENT_IDS:]
     if before.status is Status.AWAITING_CLASSIFICATION:
-        after = replace(before, early_events=(*before.early_events, fact), seen_event_ids=seen)
+        expires = before.expires_at or (now or fact.occurred_at) + policy.unknown_complaint_grace
+        after = replace(
+            before,
+            early_events=(*before.early_events, fact),
+            seen_event_ids=seen,
+            expires_at=expires,
+        )
         return Transition(_bumped(before, after), Outcome.STORED_EARLY, changed=True)
     # Even a step without effect changes the state: its id is remembered for deduplication.
     after, outcome = _apply(before, fact, policy, seen_event_ids=seen, version=before.version + 1)
@@ -169,15 +183,27 @@ def due_steps(state: ComplaintState, *, token: int, now: datetime) -> list[tuple
     """The steps `on_due` would fire, with their clocks, in time order (no events built)."""
     if state.version != token or state.status is Status.CLOSED:
         return []
+    fired = frozenset(state.fired)
     return sorted(
         (
             (step, clock)
             for clock in state.clocks
-            if clock.running
-            for step in clock.steps()
-            if step.due_at <= now and step.key not in state.fired
+            if clock.alerting and not inhibited(clock, state.clocks)
+            for step in clock.steps(until=now, fired=fired)
+            if step.due_at <= now and step.key not in fired
         ),
         key=lambda pair: (pair[0].due_at, pair[0].kind is EscalationKind.BREACH, pair[0].level),
+    )
+
+
+def unknown_expired(state: ComplaintState, *, token: int, now: datetime) -> bool:
+    """Lifecycle steps for a complaint never classified within the grace window: to be
+    dead-lettered as unknown_complaint and the state dropped (no ghost stays behind)."""
+    return (
+        state.status is Status.AWAITING_CLASSIFICATION
+        and state.version == token
+        and state.expires_at is not None
+        and state.expires_at <= now
     )
 
 
@@ -201,10 +227,14 @@ def next_due(state: ComplaintState) -> datetime | None:
     """The instant of the earliest step not yet fired, or None when nothing is pending."""
     if state.status is Status.CLOSED:
         return None
+    if state.status is Status.AWAITING_CLASSIFICATION:
+        return state.expires_at
     pending = [
         at
         for clock in state.clocks
-        if clock.running and (at := clock.next_pending(state.fired)) is not None
+        if clock.alerting
+        and not inhibited(clock, state.clocks)
+        and (at := clock.next_pending(state.fired)) is not None
     ]
     return min(pending, default=None)
 
@@ -243,6 +273,23 @@ def _apply(
                 transfers=state.transfers + 1,
             )
             outcome = Outcome.TRANSFERRED
+    elif action is LifecycleAction.RECLASSIFIED:
+        # A person's decision: clocks recomputed as for the classifier's reclassification.
+        moved = replace(
+            c,
+            severity=fact.severity or c.severity,
+            scope=fact.scope or c.scope,
+            category=fact.category or c.category,
+        )
+        if moved != c:
+            after = _recomputed(state, moved, at=at, policy=policy)
+            changes.update(
+                classification=after.classification,
+                clocks=after.clocks,
+                policy_version=after.policy_version,
+                reclassifications=state.reclassifications + 1,
+            )
+            outcome = Outcome.RECLASSIFIED
     elif action is LifecycleAction.POLICY_REAPPLIED:
         # Time already used carries over; allowances, calendars and chains are the new ones.
         after = _recomputed(state, c, at=at, policy=policy)
@@ -286,6 +333,8 @@ def _clocks_after(
         new = k
         if action in spec.stop:
             new = stop_clock(k, _clock_calendar(policy, k), at=at)
+        elif acknowledges(fact, k):
+            new = replace(k, acknowledged_at=at)
         elif action in spec.restart and (
             k.stopped_at is not None or action is LifecycleAction.REOPENED
         ):
@@ -303,6 +352,16 @@ def _clocks_after(
                 clocks.append(start_clock(spec, _calendar(policy, spec, c.department), at=at))
                 touched = True
     return tuple(clocks), touched
+
+
+def acknowledges(fact: LifecycleFact, clock: SlaClock) -> bool:
+    """An acknowledgement naming this clock (from its alert's link) silences its chain."""
+    return (
+        fact.action is LifecycleAction.ACKNOWLEDGED
+        and fact.clock == clock.name
+        and clock.stopped_at is None
+        and clock.acknowledged_at is None
+    )
 
 
 def _reclassified(
@@ -387,16 +446,23 @@ def _bumped(before: ComplaintState, after: ComplaintState) -> ComplaintState:
     return after if after == before else replace(after, version=before.version + 1)
 
 
+def size_passed(thresholds: tuple[int, ...], size: int | None) -> int:
+    """The highest update threshold a cluster of `size` has reached (0: none): each one gives
+    the cluster's alert a new id, so owners get an update instead of a dropped duplicate."""
+    return max((n for n in thresholds if size is not None and size >= n), default=0)
+
+
 def _escalated(
     state: ComplaintState, clock: SlaClock, step: Step, now: datetime
 ) -> ComplaintEscalated:
     c = state.classification
     assert c is not None  # an open complaint is classified
     per_cluster = clock.spec.per_cluster and c.cluster_id is not None
+    passed = size_passed(clock.spec.update_at, c.cluster_size) if per_cluster else 0
     return ComplaintEscalated(
         escalation_id=escalation_id(
             complaint_id=c.cluster_id if per_cluster and c.cluster_id else state.complaint_id,
-            clock=step.clock_id,
+            clock=step.clock_id if not passed else f"{step.clock_id}@{passed}",
             kind=step.kind.value,
             level=step.level,
             repeat=step.repeat,

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
 from complaints_escalation.domain.calendar import CalendarError
+from complaints_escalation.domain.clock_view import clocks_updated
 from complaints_escalation.domain.policy import EscalationPolicy
 from complaints_escalation.domain.state import ComplaintState, Status
 from complaints_escalation.domain.transitions import (
@@ -23,6 +24,7 @@ from complaints_escalation.domain.transitions import (
     on_due,
     on_lifecycle,
     record_fired,
+    unknown_expired,
 )
 from complaints_escalation.metrics import EscalationMetrics, OpenComplaints
 from complaints_escalation.outbound.publisher import Outgoing, Publisher, encode_escalated
@@ -37,9 +39,12 @@ from complaints_schemas.cloudevents import DecodeError, Headers, decode
 from complaints_schemas.dead_letters import dead_letter
 from complaints_schemas.events import (
     ComplaintClassified,
+    ComplaintClocksUpdated,
     ComplaintLifecycleEvent,
+    ComplaintRejected,
     Event,
 )
+from complaints_schemas.topics import LIFECYCLE
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +68,21 @@ class Prepared:
     records: list[Outgoing]
 
 
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """A complaint never classified whose grace window ends at `at` (handed over early by
+    the look-ahead): refused at its instant, not before."""
+
+    complaint_id: str
+    token: int
+    partition: int
+    at: datetime
+
+
+# Where clock views go (complaints.clocks-updated.v1): a batch, delivery awaited once.
+ClockViews = Callable[[Sequence[ComplaintClocksUpdated]], Awaitable[None]]
+
+
 class Handlers:
     """One instance per worker; every method is safe against bad input and redelivery."""
 
@@ -75,8 +95,11 @@ class Handlers:
         policy: EscalationPolicy,
         clock: Clock,
         metrics: EscalationMetrics,
+        clock_views: ClockViews | None = None,
     ) -> None:
         self.store = store
+        # Where the clocks go after each change (complaints.clocks-updated.v1), for read models.
+        self.clock_views = clock_views
         self.timer = timer
         self.publisher = publisher
         self.policy = policy
@@ -84,7 +107,7 @@ class Handlers:
         self.metrics = metrics
         self.open = OpenComplaints(metrics.open_complaints, metrics.open_by_department)
         # Prepared escalations wait here for their instant; `release.run` is the sending task.
-        self.release: Release[Prepared] = Release(clock=clock, send=self.send_held)
+        self.release: Release[Prepared | Unknown] = Release(clock=clock, send=self.send_held)
         # Prepared or sent, not yet recorded as fired: not prepared a second time meanwhile.
         self._in_flight: dict[str, Prepared] = {}
 
@@ -101,6 +124,7 @@ class Handlers:
             return
         self._count_provisional(before, result.state)
         self._settle(result, origin.partition, source="classified")
+        await self._publish_clocks(result)
 
     async def lifecycle(self, value: bytes | None, headers: Headers, origin: Origin) -> None:
         self.metrics.events.labels("lifecycle").inc()
@@ -109,12 +133,13 @@ class Handlers:
             return
         before = self.store.get(event.complaint_id)
         try:
-            result = on_lifecycle(before, event, policy=self.policy)
+            result = on_lifecycle(before, event, policy=self.policy, now=self.clock.now())
         except CalendarError as exc:
             await self._calendar_error(exc, event.complaint_id, value, origin)
             return
         self._count_provisional(before, result.state)
         self._settle(result, origin.partition, source="lifecycle")
+        await self._publish_clocks(result)
 
     async def due(self, value: bytes | None, origin: Origin) -> None:
         """Prepare the escalations of entries due now or soon and hold them until their
@@ -131,7 +156,8 @@ class Handlers:
             return
         started = time.perf_counter()
         now = self.clock.now()
-        held: list[Held[Prepared]] = []
+        held: list[Held[Prepared | Unknown]] = []
+        views: list[ComplaintState] = []
         for n, message in enumerate(batch.items, 1):
             if n % YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # a long batch does not hold up sends due meanwhile
@@ -145,12 +171,20 @@ class Handlers:
                 continue
             # Built for the instant it goes out: escalated_at is the due instant (or now).
             at = max(now, message.due_at)
+            if unknown_expired(state, token=message.token, now=at):
+                if at > now:  # handed over early: held, and refused at its instant
+                    pending = Unknown(state.complaint_id, message.token, origin.partition, at)
+                    held.append(Held(at, origin.partition, pending))
+                else:
+                    await self._refuse_unknown(state, now=now, partition=origin.partition)
+                continue
             escalations = on_due(state, token=message.token, now=at)
             if not escalations:
                 stale = state.version != message.token
                 self.metrics.due_dropped.labels("stale" if stale else "nothing_due").inc()
                 if not stale:  # redelivered after a crash: re-send the fired marks (see _settle)
                     self.store.put(state, partition=origin.partition)
+                    views.append(state)
                 self._reschedule(state, origin.partition)
                 continue
             prepared = Prepared(
@@ -168,14 +202,22 @@ class Handlers:
             if lookahead is not None:
                 lookahead.observe((time.perf_counter() - started) / len(batch.items))
         self.release.hold(held)
+        await self._publish_clock_views(views)
 
-    async def send_held(self, held: Sequence[Held[Prepared]]) -> None:
+    async def send_held(self, held: Sequence[Held[Prepared | Unknown]]) -> None:
         """At their instant: publish every held escalation still current, wait for the acks
         once, then ask each partition's agent to record them as fired. A crash before the
-        record re-emits the same escalation ids (the notifier dedups on them)."""
+        record re-emits the same escalation ids (the notifier dedups on them). Unknown
+        complaints whose grace has ended go back to their agent as due messages."""
         ready: list[Prepared] = []
+        refusals: dict[int, list[DueMessage]] = {}
         for item in held:
             prepared = item.payload
+            if isinstance(prepared, Unknown):
+                refusals.setdefault(prepared.partition, []).append(
+                    DueMessage(prepared.complaint_id, prepared.token, prepared.at)
+                )
+                continue
             state = self.store.get(prepared.complaint_id)
             if state is None or state.version != prepared.token:  # changed while held
                 self._forget(prepared)
@@ -184,6 +226,19 @@ class Handlers:
                     self._reschedule(state, prepared.partition)
                 continue
             ready.append(prepared)
+        for partition, messages in refusals.items():
+            try:  # its agent refuses them (a table write belongs to stream processing)
+                await self.publisher.due(DueBatch(tuple(messages)), partition=partition)
+            except Exception:
+                log.exception("handing unknown complaints back failed; will retry")
+                retry_at = self.clock.now() + RETRY_DELAY
+                for m in messages:
+                    self.timer.schedule(
+                        complaint_id=m.complaint_id,
+                        partition=partition,
+                        due_at=retry_at,
+                        token=m.token,
+                    )
         if not ready:
             return
         try:
@@ -236,7 +291,9 @@ class Handlers:
             )
 
     async def _record_fired(self, batch: DueBatch, partition: int) -> None:
-        """Mark the published steps as fired (inside stream processing: a table write)."""
+        """Mark the published steps as fired (inside stream processing: a table write), then
+        publish the clock views of the states written (one awaited delivery)."""
+        views: list[ComplaintState] = []
         for n, message in enumerate(batch.items, 1):
             if n % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
@@ -258,6 +315,82 @@ class Handlers:
             if after is not current:
                 self.store.put(after, partition=partition)
             self._reschedule(after, partition)
+            views.append(after)
+        await self._publish_clock_views(views)
+
+    async def _publish_clocks(self, result: Transition) -> None:
+        """After a change (or a redelivery, which may follow a crash before the send)."""
+        if result.changed or result.outcome is Outcome.DUPLICATE:
+            await self._publish_clock_views([result.state])
+
+    async def _publish_clock_views(self, states: Sequence[ComplaintState]) -> None:
+        if self.clock_views is None:
+            return
+        now = self.clock.now()
+        views: list[ComplaintClocksUpdated] = []
+        for state in states:
+            if state.classification is None:
+                continue
+            try:
+                views.append(clocks_updated(state, now=now, calendars=self.policy.calendars))
+            except CalendarError as exc:  # the view only: the state and its clocks stand
+                self.metrics.calendar_errors.labels("clock_view").inc()
+                log.error(
+                    "clock view not computable",
+                    extra={"complaint_id": state.complaint_id, "error": str(exc)},
+                )
+        if views:
+            await self.clock_views(views)
+
+    async def _refuse_unknown(
+        self, state: ComplaintState, *, now: datetime, partition: int
+    ) -> None:
+        """Dead-letter the steps of a complaint never accepted (unknown_complaint), then drop
+        its state; a failed publish keeps the state and tries again."""
+        grace = self.policy.unknown_complaint_grace
+        try:
+            for fact in state.early_events:
+                event = ComplaintLifecycleEvent(
+                    event_id=fact.event_id,
+                    complaint_id=state.complaint_id,
+                    action=fact.action,
+                    occurred_at=fact.occurred_at,
+                    actor=fact.actor,
+                    note=fact.note,
+                    to_department=fact.to_department,
+                    clock=fact.clock,
+                )
+                rejected = ComplaintRejected(
+                    reason="unknown_complaint",
+                    detail=f"no complaint {state.complaint_id} was classified within {grace} "
+                    f"of this {fact.action.value} step",
+                    original=event.model_dump_json().encode(),
+                    source="kafka",
+                    source_topic=LIFECYCLE.name,
+                    rejected_at=now,
+                )
+                await self.publisher.rejected(
+                    rejected, id=f"unknown:{state.complaint_id}:{fact.event_id}"
+                )
+                self.metrics.rejected.labels("unknown_complaint").inc()
+        except Exception:
+            log.exception("dead-lettering an unknown complaint failed; will retry")
+            self.timer.schedule(
+                complaint_id=state.complaint_id,
+                partition=partition,
+                due_at=self.clock.now() + RETRY_DELAY,
+                token=state.version,
+            )
+            return
+        log.warning(
+            "lifecycle steps for an unknown complaint dead-lettered",
+            extra={"complaint_id": state.complaint_id, "n": len(state.early_events)},
+        )
+        self.store.delete(state.complaint_id)
+        self.timer.schedule(
+            complaint_id=state.complaint_id, partition=partition, due_at=None, token=state.version
+        )
+        self.metrics.pending_timers.set(len(self.timer.index))
 
     def rebuild(self, partitions: set[int]) -> None:
         """Rebuild the due index and open-complaint counts for these partitions from the

@@ -1,7 +1,12 @@
-"""Ops HTTP plus the ledger and SLA report: GET /v1/complaints/{id}, GET /v1/reports/sla."""
+"""Ops HTTP plus the ledger and SLA report: GET /v1/complaints/{id}, GET /v1/reports/sla.
+
+Those two answer only with `Authorization: Bearer <ESCALATION_STATUS_TOKEN>`; without a
+token configured they are off (people use the console; this is for operators' tools).
+"""
 
 from __future__ import annotations
 
+import hmac
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -42,12 +47,25 @@ class StatusServer(OpsServer):
         owned: Callable[[], frozenset[int]],
         calendars: Calendars,
         clock: Clock,
+        token: str = "",
     ) -> None:
         super().__init__(registry=registry, ready=ready, host=host, port=port)
+        self._token = token
         self._store = store
         self._owned = owned
         self._calendars = calendars
         self._clock = clock
+
+    async def respond_to(self, path: str, headers: dict[str, str]) -> tuple[int, str, bytes]:
+        if path.startswith(("/v1/complaints/", "/v1/reports/")):
+            if not self._token:
+                return _json(404, {"title": "status API disabled: see the console"})
+            scheme, _, presented = headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(
+                presented.strip().encode(), self._token.encode()
+            ):
+                return _json(401, {"title": "send Authorization: Bearer <status token>"})
+        return await self.respond(path)
 
     async def respond(self, path: str) -> tuple[int, str, bytes]:
         if path.startswith("/v1/complaints/"):

@@ -70,7 +70,16 @@ class _Reader(Reader):
     def policy(self, data: Any, holiday_data: HolidayData | None) -> EscalationPolicy:
         root = self.mapping(data, "the file")
         self.check_keys(
-            root, "top level", {"version", "calendars", "departments", "owners", "policies"}
+            root,
+            "top level",
+            {
+                "version",
+                "calendars",
+                "departments",
+                "owners",
+                "policies",
+                "unknown_complaint_grace",
+            },
         )
         if "version" not in root:
             raise self.fail(root, "version is required (it is recorded on every complaint)")
@@ -86,11 +95,19 @@ class _Reader(Reader):
         names = [r.name for r in rules]
         if len(set(names)) != len(names):
             raise self.fail(root, "policy names must be unique")
+        grace = self.guard(
+            root,
+            "unknown_complaint_grace",
+            lambda: _duration(root.get("unknown_complaint_grace", "15 minutes")),
+        )
+        if grace <= timedelta(0):
+            raise self.fail(root, "unknown_complaint_grace must be positive")
         return EscalationPolicy(
             rules=rules,
             version=str(root["version"]),
             calendars=calendars,
             owners=owners,
+            unknown_complaint_grace=grace,
         )
 
     def calendars(self, root: Node, holiday_data: HolidayData | None) -> Calendars:
@@ -183,6 +200,9 @@ class _Reader(Reader):
                 "warnings",
                 "chain",
                 "per_cluster",
+                "inhibited_by",
+                "inhibits",
+                "update_at",
             },
         )
         if "name" not in node:
@@ -216,6 +236,9 @@ class _Reader(Reader):
                 resume=_actions(node.get("resume", [LifecycleAction.RESUMED.value])),
                 restart=_actions(node.get("restart")),
                 per_cluster=bool(node.get("per_cluster", False)),
+                inhibited_by=frozenset(str(n) for n in _list(node.get("inhibited_by"))),
+                inhibits=frozenset(str(n) for n in _list(node.get("inhibits"))),
+                update_at=tuple(sorted({int(n) for n in _list(node.get("update_at"))})),
                 warnings=tuple(self.warning(w, where, node) for w in _list(node.get("warnings"))),
                 chain=self.chain(chain_node, where),
             ),
@@ -262,9 +285,18 @@ class _Reader(Reader):
             lambda: Chain(
                 levels=tuple(levels),
                 repeat_every=_duration(node["repeat_every"]) if "repeat_every" in node else None,
-                max_repeats=int(node.get("max_repeats", 0)),
+                max_repeats=_max_repeats(node.get("max_repeats")),
             ),
         )
+
+
+def _max_repeats(value: Any) -> int | None:
+    """Absent, `none` or null: repeat until someone acts on the complaint."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "null")):
+        return None
+    if isinstance(value, bool):
+        raise ValueError("max_repeats must be a whole number or none")
+    return int(value)
 
 
 def _list(value: Any) -> list[Any]:

@@ -12,7 +12,11 @@ from faust.types import TopicT
 
 from complaints_escalation.scheduling.due_message import DueBatch
 from complaints_schemas.cloudevents import KafkaRecord, encode
-from complaints_schemas.events import ComplaintEscalated, ComplaintRejected
+from complaints_schemas.events import (
+    ComplaintClocksUpdated,
+    ComplaintEscalated,
+    ComplaintRejected,
+)
 
 SOURCE = "/services/escalation"
 
@@ -47,10 +51,33 @@ class Publisher(Protocol):
 
 
 class FaustPublisher:
-    def __init__(self, *, escalated: TopicT, rejected: TopicT, due: TopicT) -> None:
+    def __init__(
+        self, *, escalated: TopicT, rejected: TopicT, due: TopicT, clocks: TopicT | None = None
+    ) -> None:
         self._escalated = escalated
         self._rejected = rejected
         self._due = due
+        self._clocks = clocks
+
+    async def clocks(self, events: Sequence[ComplaintClocksUpdated]) -> None:
+        """Complaints' clocks, sent together and awaited once; each id names complaint and
+        state version (a resend is equal)."""
+        if self._clocks is None:
+            return
+        pending = []
+        for event in events:
+            record = encode(
+                event,
+                source=SOURCE,
+                id=f"{event.complaint_id}@{event.version}",
+                time=event.updated_at,
+            )
+            pending.append(
+                await self._clocks.send(
+                    key=record.key, value=record.value, headers=_headers(record), force=True
+                )
+            )
+        await asyncio.gather(*pending)
 
     async def escalated(self, records: Sequence[Outgoing]) -> None:
         # Sent together, then awaited together: one broker round trip for a batch.

@@ -19,6 +19,10 @@ class StateStore(Protocol):
 
     def put(self, state: ComplaintState, *, partition: int) -> None: ...
 
+    def delete(self, complaint_id: str) -> None:
+        """Forget a state (a tombstone in the changelog); inside stream processing."""
+        ...
+
     def entries(self) -> Iterator[tuple[int, ComplaintState]]:
         """Every stored state with the partition it belongs to."""
         ...
@@ -65,6 +69,12 @@ class TableStateStore:
         self._table[state.complaint_id] = raw
         self._remember(state.complaint_id, raw, state)
 
+    def delete(self, complaint_id: str) -> None:
+        """Forget a state: a tombstone on the changelog (inside stream processing only)."""
+        self._recent.pop(complaint_id, None)
+        if complaint_id in self._table:
+            del self._table[complaint_id]
+
     def _remember(self, complaint_id: str, raw: bytes, state: ComplaintState) -> None:
         self._recent[complaint_id] = (raw, state)
         self._recent.move_to_end(complaint_id)
@@ -99,6 +109,9 @@ class MemoryStateStore:
 
     def put(self, state: ComplaintState, *, partition: int) -> None:
         self.data[state.complaint_id] = (partition, state)
+
+    def delete(self, complaint_id: str) -> None:
+        self.data.pop(complaint_id, None)
 
     def entries(self) -> Iterator[tuple[int, ComplaintState]]:
         yield from list(self.data.values())

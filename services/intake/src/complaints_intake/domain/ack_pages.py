@@ -55,20 +55,45 @@ def refusal_page(problem: Problem | str) -> tuple[int, str]:
     return status, _PAGE.format(title=escape(title), body=f"<p>{escape(text)}</p>")
 
 
-def confirm_page(*, complaint_id: str, escalation_id: str, action: str) -> str:
+def what_stops(clock: str | None) -> str:
+    """Exactly what acknowledging stops, in zh and en (the clock is the alert's)."""
+    if clock is None:
+        return (
+            "Acknowledging stops the alerts of the clocks the policy stops on an "
+            "acknowledgement (the first-response clock); other clocks keep alerting. "
+            "确认后，策略规定在确认时停止的时限（首次响应）停止告警，其他时限继续告警。"
+        )
+    return (
+        f"Acknowledging stops the escalation chain of the «{clock}» clock (its later levels and "
+        "repeats) and the clocks the policy stops on an acknowledgement (the first-response "
+        "clock). It does not resolve or close the complaint: the other clocks keep running and "
+        f"alerting. 确认后，「{clock}」时限的升级链（后续级别与重复提醒）停止，"
+        "首次响应时限也停止；投诉并未解决或关闭，其他时限照常计时和告警。"
+    )
+
+
+def confirm_page(
+    *, complaint_id: str, escalation_id: str, action: str, clock: str | None = None
+) -> str:
     """GET shows this form: link previews in chat apps fetch GET, so only the POST acknowledges."""
     body = (
         f"<p>Complaint / 投诉 <b>{escape(complaint_id)}</b>"
         f" (escalation {escape(escalation_id)})</p>"
+        f"<p>{escape(what_stops(clock))}</p>"
         f'<form method="post" action="{escape(action)}">'
         '<button type="submit" style="font-size: 1.3em">确认受理 / Acknowledge</button></form>'
     )
     return _PAGE.format(title="确认受理 / Acknowledge", body=body)
 
 
-def acknowledged_page(*, complaint_id: str) -> str:
+def acknowledged_page(*, complaint_id: str, clock: str | None = None) -> str:
+    stopped = (
+        "its first-response escalation stops. 已确认受理，首次响应升级已停止。"
+        if clock is None
+        else f"the escalation of its «{clock}» clock stops. "
+        f"已确认受理，「{clock}」时限的升级已停止。"
+    )
     body = (
-        f"<p>Complaint / 投诉 <b>{escape(complaint_id)}</b> is acknowledged; its escalation "
-        "stops. 已确认受理，升级已停止。</p>"
+        f"<p>Complaint / 投诉 <b>{escape(complaint_id)}</b> is acknowledged; {escape(stopped)}</p>"
     )
     return _PAGE.format(title="已确认 / Acknowledged", body=body)

@@ -70,6 +70,11 @@ def validation_problem(
             detail="The request body could not be parsed as JSON.",
             errors=listed,
         )
+    return invalid_fields(listed)
+
+
+def invalid_fields(listed: Sequence[Mapping[str, str]]) -> Problem:
+    """422 problem details naming each bad field ({location, message} each)."""
     return problem(
         kind="validation-error",
         title="Request has invalid fields",

@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from complaints_intake.domain.bounds import OccurredWindow, check_event
 from complaints_intake.domain.dedup import DedupWindow
 from complaints_intake.domain.identity import complaint_id
 from complaints_intake.domain.normalise import accept
@@ -46,7 +47,9 @@ class IntakeHandlers:
         dedup: DedupWindow,
         clock: Clock,
         metrics: IntakeMetrics,
+        window: OccurredWindow | None = None,
     ) -> None:
+        self._window = window or OccurredWindow()
         self._publisher = publisher
         self._dedup = dedup
         self._clock = clock
@@ -58,10 +61,12 @@ class IntakeHandlers:
     async def accept(self, submitted: ComplaintSubmitted, *, source: Source) -> Acceptance:
         """Publish the complaint unless it was already accepted; return once the broker has it.
 
-        Raises BufferError when the producer queue is full, KafkaException when delivery failed.
+        Raises Unacceptable for unreadable text or an occurred_at outside the window, BufferError
+        when the producer queue is full, KafkaException when delivery failed.
         """
         cid = complaint_id(submitted.channel, submitted.channel_event_id)
         now = self._clock.now()
+        check_event(submitted, now=now, window=self._window)
         if self._dedup.was_accepted(cid, now=now):
             self._metrics.duplicates.labels(source=source).inc()
             return Acceptance(cid, duplicate=True)
@@ -94,7 +99,9 @@ class IntakeHandlers:
         return Acceptance(cid, duplicate=False)
 
     async def record_lifecycle(self, event: ComplaintLifecycleEvent) -> None:
-        """Publish a lifecycle event and return once the broker has it."""
+        """Publish a lifecycle event and return once the broker has it (Unacceptable if its
+        text or occurred_at breaks the rules)."""
+        check_event(event, now=self._clock.now(), window=self._window)
         await asyncio.shield(self._publisher.lifecycle(event))
         self._metrics.lifecycle.labels(action=str(event.action)).inc()
 

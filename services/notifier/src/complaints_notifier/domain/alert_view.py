@@ -38,6 +38,15 @@ class AlertView:
     customer: str | None
     status_url: str | None
     ack_url: str | None
+    # Names people read, in the view's language (configured, built in, else the id).
+    clock_name: str = ""
+    department_name: str = ""
+    category_name: str = ""
+    scope_name: str = ""
+    severity_name: str = ""
+    # Complaints alike: the cluster's size on a per-cluster alert (an update past a threshold
+    # says "now 23"), else how many this message folds of one cluster.
+    similar: int = 1
 
 
 def alert_view(notification: Notification, *, customer: str | None = None) -> AlertView:
@@ -48,13 +57,16 @@ def alert_view(notification: Notification, *, customer: str | None = None) -> Al
     gap = escalation.escalated_at - escalation.deadline
     folded = context.folded or (escalation,)
     clusters = {e.cluster_id or e.complaint_id for e in folded}
+    names = context.names
+    cluster_count = len(folded) if len(clusters) == 1 and len(folded) > 1 else 1
     return AlertView(
         language=language,
         escalation=escalation,
         breach=escalation.kind is EscalationKind.BREACH,
         deadline=_local(escalation.deadline),
         late_by=human_duration(gap, language=language),
-        cluster_count=len(folded) if len(clusters) == 1 and len(folded) > 1 else 1,
+        cluster_count=cluster_count,
+        similar=max(escalation.cluster_size or 0, cluster_count),
         folded=len(folded),
         folded_titles=tuple(f"{e.title} ({e.complaint_id})" for e in folded[:10]),
         owners=context.owners,
@@ -62,6 +74,11 @@ def alert_view(notification: Notification, *, customer: str | None = None) -> Al
         customer=customer,
         status_url=context.status_url,
         ack_url=context.ack_url,
+        clock_name=names.name("clocks", escalation.clock, language=language),
+        department_name=names.name("departments", escalation.department, language=language),
+        category_name=names.name("categories", escalation.category, language=language),
+        scope_name=names.name("scopes", escalation.scope.value, language=language),
+        severity_name=names.name("severities", escalation.severity.value, language=language),
     )
 
 

@@ -36,6 +36,7 @@ class AlertLinks:
             escalation_id=escalation.escalation_id,
             receiver=receiver,
             expires_at=escalation.escalated_at + self.ack_ttl,
+            clock=escalation.clock,
         )
         base = self.ack_base_url if self.ack_base_url.endswith("/") else self.ack_base_url + "/"
         return base + sign_ack_token(claims, secret=self.ack_secret)

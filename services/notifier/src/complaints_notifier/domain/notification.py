@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
+from complaints_notifier.domain.display_names import DEFAULT_NAMES, DisplayNames
 from complaints_schemas.events import ComplaintEscalated, NotificationDelivered, NotificationFailed
 
 _SEPARATOR = "\x1f"  # cannot appear in an id, so ("a.b", "c") and ("a", "b.c") differ
@@ -44,6 +45,7 @@ class Context:
     status_url: str | None = None
     # Escalations folded into this message (grouping, digests); the first is `escalation`.
     folded: tuple[ComplaintEscalated, ...] = ()
+    names: DisplayNames = DEFAULT_NAMES
 
 
 @dataclass(frozen=True, slots=True)

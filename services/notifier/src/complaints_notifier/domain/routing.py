@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 
+from complaints_notifier.domain.display_names import DEFAULT_NAMES, DisplayNames
 from complaints_notifier.domain.notification import Route
 from complaints_schemas.events import ComplaintEscalated, Scope, Severity
 
@@ -110,6 +111,7 @@ class Routing:
     receivers: Mapping[str, Receiver]
     channel_kinds: Mapping[str, str]
     directory: Directory = Directory()
+    names: DisplayNames = DEFAULT_NAMES
 
 
 def matching_receivers(node: RouteNode, escalation: ComplaintEscalated) -> tuple[str, ...]:

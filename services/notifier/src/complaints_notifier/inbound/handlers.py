@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Protocol
 
 from complaints_kit.clock import Clock
+from complaints_notifier.domain.display_names import DEFAULT_NAMES
 from complaints_notifier.domain.notification import Context, Notification, Route, routes_for
 from complaints_notifier.domain.retry import Done, GiveUp, RetryPolicy, decide
 from complaints_notifier.domain.routing import Routing, mentions, owner_names, route
@@ -131,6 +132,7 @@ class EscalationHandler:
             owners=owners,
             ack_url=self._links.ack_url(escalation, receiver=to.receiver, now=self._clock.now()),
             status_url=self._links.status_url(escalation),
+            names=self._routing.names if self._routing is not None else DEFAULT_NAMES,
         )
         return Notification(escalation, to, context)
 

@@ -42,10 +42,14 @@ def render(
 def title(notification: Notification) -> str:
     """A one-line title (robot cards, email subject)."""
     e = notification.escalation
-    count = len(notification.context.folded)
+    context = notification.context
+    count = len(context.folded)
     prefix = f"[{count}] " if count > 1 else ""
-    if notification.context.language == "en":
+    language = "en" if context.language == "en" else "zh"
+    clock = context.names.name("clocks", e.clock, language=language)
+    if language == "en":
         state = "overdue" if e.kind.value == "breach" else "due soon"
-        return f"{prefix}[{e.severity.value.upper()}] Complaint {state}: {e.title}"
+        return f"{prefix}[{e.severity.value.upper()}] Complaint, {clock} {state}: {e.title}"
     state = "已超时" if e.kind.value == "breach" else "即将超时"
-    return f"{prefix}【{e.severity.value}】投诉{state}：{e.title}"
+    severity = context.names.name("severities", e.severity.value, language=language)
+    return f"{prefix}【{severity}】投诉【{clock}】{state}：{e.title}"

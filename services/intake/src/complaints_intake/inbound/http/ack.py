@@ -83,6 +83,7 @@ async def confirm(
         complaint_id=checked.complaint_id,
         escalation_id=checked.escalation_id,
         action=str(request.url.path),
+        clock=checked.clock,
     )
     return HTMLResponse(page, headers={"cache-control": "no-store"})
 
@@ -91,7 +92,7 @@ async def confirm(
 async def acknowledge(
     token: Token, handlers: Handlers, config: Config, now: Now, used: Used
 ) -> HTMLResponse:
-    """Publish `acknowledged` for the link's complaint, once; the escalation chain stops."""
+    """Publish `acknowledged` for the link's complaint and clock, once; that clock's chain stops."""
     checked = _check(token, config, now, used)
     if isinstance(checked, HTMLResponse):
         return checked
@@ -103,9 +104,11 @@ async def acknowledge(
         occurred_at=now.now(),
         actor=checked.actor[:128],
         note=f"acknowledged from the alert of escalation {checked.escalation_id}",
+        clock=checked.clock,
     )
     await handlers.record_lifecycle(event)
     used.add(event_id)
     return HTMLResponse(
-        acknowledged_page(complaint_id=checked.complaint_id), headers={"cache-control": "no-store"}
+        acknowledged_page(complaint_id=checked.complaint_id, clock=checked.clock),
+        headers={"cache-control": "no-store"},
     )

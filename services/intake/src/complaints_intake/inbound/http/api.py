@@ -52,7 +52,9 @@ def create_http_app(
     app.include_router(ack_router)
     problems.install(app, metrics=metrics, retry_after=settings.retry_after_seconds)
     # Added last = outermost: RED sees every answer, including the body-size refusals.
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit, max_bytes=settings.max_body_bytes, drain_bytes=settings.drain_max_bytes
+    )
     app.add_middleware(RedMetrics, metrics=metrics)
 
     # Sync on purpose: FastAPI runs it in its thread pool, so the consumer-lag collector's

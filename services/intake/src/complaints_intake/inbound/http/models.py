@@ -11,6 +11,8 @@ from complaints_schemas.events import (
     Identifier,
     LifecycleAction,
     LongText,
+    Scope,
+    Severity,
     ShortText,
 )
 
@@ -48,6 +50,10 @@ class LifecycleRequest(BaseModel):
     actor: ShortText | None = None
     note: LongText | None = None
     to_department: Identifier | None = None
+    # A reclassification's new values (action `reclassified` only).
+    severity: Severity | None = None
+    scope: Scope | None = None
+    category: Identifier | None = None
 
     @field_validator("action")
     @classmethod

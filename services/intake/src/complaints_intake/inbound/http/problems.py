@@ -12,7 +12,14 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from complaints_intake.domain.problems import PROBLEM_JSON, Problem, problem, validation_problem
+from complaints_intake.domain.bounds import Unacceptable
+from complaints_intake.domain.problems import (
+    PROBLEM_JSON,
+    Problem,
+    invalid_fields,
+    problem,
+    validation_problem,
+)
 from complaints_intake.metrics import IntakeMetrics
 
 
@@ -56,6 +63,10 @@ def too_large_response(max_bytes: int) -> JSONResponse:
         detail=f"The body is larger than {max_bytes} bytes.",
     )
     return problem_response(body)
+
+
+def unacceptable_problem(exc: Unacceptable) -> Problem:
+    return invalid_fields(exc.errors())
 
 
 def rejection_reason(body: Problem) -> str:
@@ -117,6 +128,12 @@ def install(app: FastAPI, *, metrics: IntakeMetrics, retry_after: int) -> None:
         )
         return problem_response(body, headers=dict(exc.headers or {}))
 
+    async def unacceptable(request: Request, exc: Exception) -> JSONResponse:
+        # Valid by the schema, refused by the domain's bounds (text, occurred_at).
+        assert isinstance(exc, Unacceptable)
+        metrics.rejected.labels(reason="invalid_event", source="http").inc()
+        return problem_response(unacceptable_problem(exc))
+
     async def not_ready(request: Request, exc: Exception) -> JSONResponse:
         return unavailable("The service is not ready.", retry_after=retry_after, kind="not-ready")
 
@@ -126,6 +143,7 @@ def install(app: FastAPI, *, metrics: IntakeMetrics, retry_after: int) -> None:
     app.add_exception_handler(BufferError, queue_full)
     app.add_exception_handler(KafkaException, broker_failed)
     app.add_exception_handler(NotReady, not_ready)
+    app.add_exception_handler(Unacceptable, unacceptable)
     app.add_exception_handler(BodyTooLarge, body_too_large)
     app.add_exception_handler(StarletteHTTPException, http_error)
 

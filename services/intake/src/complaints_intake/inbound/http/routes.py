@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from confluent_kafka import KafkaException
 from fastapi import APIRouter, Body, Depends, Path, Request, Response
+from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
+from complaints_intake.domain.bounds import Unacceptable
 from complaints_intake.domain.channels import Channel
 from complaints_intake.domain.problems import problem, validation_problem
 from complaints_intake.inbound.handlers import Acceptance, IntakeHandlers
@@ -21,7 +24,12 @@ from complaints_intake.inbound.http.models import (
     LifecycleRequest,
     LifecycleResponse,
 )
-from complaints_intake.inbound.http.problems import NotReady, ProblemError, rejection_reason
+from complaints_intake.inbound.http.problems import (
+    NotReady,
+    ProblemError,
+    rejection_reason,
+    unacceptable_problem,
+)
 from complaints_intake.settings import IntakeSettings
 from complaints_kit.clock import Clock
 from complaints_schemas.events import ComplaintLifecycleEvent, ComplaintSubmitted
@@ -74,6 +82,30 @@ async def submit_complaint(
     result = await handlers.accept(complaint, source="http")
     response.headers["Location"] = f"/v1/complaints/{result.complaint_id}"
     return AcceptedResponse(complaint_id=result.complaint_id, duplicate=result.duplicate)
+
+
+@router.get(
+    "/{complaint_id}",
+    status_code=303,
+    response_class=RedirectResponse,
+    responses={303: {"description": "The complaint's page in the console"}},
+)
+async def complaint_page(
+    complaint_id: Annotated[str, Path(min_length=1, max_length=128)],
+    config: Annotated[IntakeSettings, Depends(settings)],
+) -> RedirectResponse:
+    """Where an accepted complaint's Location points: its page in the console."""
+    if not config.console_url:
+        raise ProblemError(
+            problem(
+                kind="not-found",
+                title="No console configured",
+                status=404,
+                detail="Set INTAKE_CONSOLE_URL to redirect to the complaint's console page.",
+            )
+        )
+    base = config.console_url.rstrip("/")
+    return RedirectResponse(f"{base}/complaints/{quote(complaint_id, safe='')}", status_code=303)
 
 
 @router.post("/batch", status_code=202, response_model=BatchResponse)
@@ -129,6 +161,9 @@ async def _accept_item(
         return BatchItemResult(index=index, status=403, problem=refusal)
     try:
         result: Acceptance = await handlers.accept(complaint, source="http")
+    except Unacceptable as exc:
+        handlers.count_http_rejection("invalid_event")
+        return BatchItemResult(index=index, status=422, problem=unacceptable_problem(exc))
     except ValidationError as exc:
         body = validation_problem(exc.errors())
         handlers.count_http_rejection("invalid_event")
@@ -170,6 +205,9 @@ async def record_lifecycle_event(
             actor=step.actor,
             note=step.note,
             to_department=step.to_department,
+            severity=step.severity,
+            scope=step.scope,
+            category=step.category,
         )
     except ValidationError as exc:
         body = validation_problem(exc.errors())

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from confluent_kafka import KafkaException
 from pydantic import ValidationError
 
+from complaints_intake.domain.bounds import Unacceptable
 from complaints_intake.inbound.handlers import IntakeHandlers, RecordOrigin
 from complaints_intake.metrics import IntakeMetrics
 from complaints_schemas import cloudevents
 from complaints_schemas.cloudevents import DecodeError, Headers
-from complaints_schemas.events import ComplaintSubmitted
+from complaints_schemas.events import ComplaintSubmitted, FieldError
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,12 @@ class SubmittedRecordHandler:
             await self._retry_when_full(lambda: self._handlers.accept(submitted, source="kafka"))
         except KafkaException:
             raise  # the broker did not take the output: the consumer re-reads this record
+        except Unacceptable as exc:
+            # Valid by the schema, refused by the bounds (text, occurred_at): a dead letter.
+            errors = tuple(
+                FieldError(location=v.location, message=v.message) for v in exc.violations
+            )
+            await self._reject(record, DecodeError("invalid_event", str(exc), errors))
         except ValidationError as exc:
             # Valid as submitted but not as accepted (normalisation): still bad input, not a crash.
             errors = cloudevents.field_errors(exc)
