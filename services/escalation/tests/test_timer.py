@@ -221,6 +221,32 @@ def test_lookahead_hands_a_burst_over_by_the_expected_work() -> None:
     assert wake is None
 
 
+def test_lookahead_cost_is_wall_time_from_hand_over_per_entry_outstanding() -> None:
+    ahead = Lookahead(cost_s=0.001)
+    ahead.handed_over(("A", 1), at=T0, entries=100)
+    ahead.handed_over(("B", 1), at=T0, entries=100)  # queued behind A
+    ahead.prepared(("A", 1), at=T0 + S, entries=100)
+    assert ahead.cost_s == pytest.approx(0.01)  # 1 s for 100: higher, taken at once
+    ahead.prepared(("B", 1), at=T0 + 2 * S, entries=100)
+    assert ahead.cost_s == pytest.approx(0.01)  # 2 s for the 200 outstanding at B's hand-over
+    ahead.handed_over(("C", 1), at=T0 + 2 * S, entries=100)
+    ahead.prepared(("C", 1), at=T0 + 2 * S + timedelta(milliseconds=100), entries=100)
+    assert ahead.cost_s == pytest.approx(0.8 * 0.01 + 0.2 * 0.001)  # lower: averaged in
+    ahead.prepared(("Z", 1), at=T0 + 3 * S, entries=100)  # handed over elsewhere: ignored
+    assert ahead.cost_s == pytest.approx(0.8 * 0.01 + 0.2 * 0.001)
+
+
+def test_a_burst_handed_over_late_moves_the_next_hand_over_earlier() -> None:
+    ahead = Lookahead(margin=timedelta(0), max_lead=60 * S, cost_s=0.0001, safety=1.0)
+    burst = [DueEntry(T0 + 10 * S, f"C{i}", 1, 0) for i in range(1000)]
+    _, wake_before = ahead.plan(T0, burst)
+    ahead.handed_over(("C0", 1), at=T0, entries=1000)
+    ahead.prepared(("C0", 1), at=T0 + 5 * S, entries=1000)  # 5 ms each, not 0.1 ms
+    _, wake_after = ahead.plan(T0, burst)
+    assert wake_before == T0 + 9_900 * timedelta(milliseconds=1)
+    assert wake_after == T0 + 5 * S  # 1000 x 5 ms before the instant
+
+
 async def test_a_timer_with_lookahead_hands_over_early_and_never_past_the_horizon(
     clock: FakeClock, recorder: Recorder
 ) -> None:

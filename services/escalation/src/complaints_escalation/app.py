@@ -19,6 +19,7 @@ from complaints_escalation.inbound.agents import register_agents
 from complaints_escalation.inbound.handlers import Handlers
 from complaints_escalation.inbound.status_http import StatusServer
 from complaints_escalation.metrics import EscalationMetrics, RemainingTime
+from complaints_escalation.outbound.broker_producer import BatchProducer
 from complaints_escalation.outbound.holidays import load_chinese_holidays
 from complaints_escalation.outbound.kpi import KpiMetrics, KpiStore
 from complaints_escalation.outbound.publisher import FaustPublisher
@@ -36,6 +37,7 @@ from complaints_escalation.scheduling.index import DueEntry, DueIndex
 from complaints_escalation.scheduling.timer import Lookahead, Timer
 from complaints_escalation.settings import EscalationSettings
 from complaints_kit.clock import Clock, service_clock
+from complaints_kit.kafka import producer_config
 from complaints_kit.lag import GroupOffsets
 from complaints_kit.settings import KafkaSettings
 from complaints_kit.streams import RAW, faust_app
@@ -87,6 +89,7 @@ class OpsService(Service):
 class EscalationService:
     app: faust.App
     ops: OpsService
+    producer: BatchProducer
     handlers: Handlers
     timer: Timer
     readiness: Readiness
@@ -249,8 +252,14 @@ def build_service(
         else None,
         help="Escalation state per complaint id.",
     )
+    # Escalations leave through a confluent producer: a batch queued at once, acked once.
+    batches = BatchProducer(topic=ESCALATED.name, config=producer_config(kafka, **{"linger.ms": 2}))
     publisher = FaustPublisher(
-        escalated=escalated, rejected=rejected, due=due, clocks=app.topic(CLOCKS.name, **raw)
+        escalated=escalated,
+        rejected=rejected,
+        due=due,
+        clocks=app.topic(CLOCKS.name, **raw),
+        escalated_batches=batches,
     )
 
     async def fire(entries: Sequence[DueEntry]) -> None:
@@ -330,6 +339,7 @@ def build_service(
     return EscalationService(
         app=app,
         ops=OpsService(ops),
+        producer=batches,
         handlers=handlers,
         timer=timer,
         readiness=readiness,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -154,7 +153,6 @@ class Handlers:
         if batch.fired:
             await self._record_fired(batch, origin.partition)
             return
-        started = time.perf_counter()
         now = self.clock.now()
         held: list[Held[Prepared | Unknown]] = []
         views: list[ComplaintState] = []
@@ -197,10 +195,12 @@ class Handlers:
             )
             self._in_flight[state.complaint_id] = prepared
             held.append(Held(at, origin.partition, prepared))
-        if batch.items:
-            lookahead = self.timer.lookahead
-            if lookahead is not None:
-                lookahead.observe((time.perf_counter() - started) / len(batch.items))
+        lookahead = self.timer.lookahead
+        if batch.items and lookahead is not None:
+            first = batch.items[0]
+            lookahead.prepared(
+                (first.complaint_id, first.token), at=self.clock.now(), entries=len(batch.items)
+            )
         self.release.hold(held)
         await self._publish_clock_views(views)
 
@@ -427,6 +427,8 @@ class Handlers:
         for cid in [c for c, p in self._in_flight.items() if p.partition in partitions]:
             del self._in_flight[cid]
         self.timer.index.revoke(partitions)
+        if self.timer.lookahead is not None:
+            self.timer.lookahead.forget()
         self.open.keep_only(self.timer.index.partitions)
         self.timer.wake()
 

@@ -50,21 +50,39 @@ class Publisher(Protocol):
     async def due(self, batch: DueBatch, *, partition: int) -> None: ...
 
 
+class BatchSender(Protocol):
+    async def send_all(self, records: Sequence[Outgoing]) -> None:
+        """Send them all; return once the broker has every one."""
+        ...
+
+
 class FaustPublisher:
+    """Escalations through `escalated_batches` (one awaited delivery per batch) when given,
+    else through faust; dead letters, clock views and due messages through faust."""
+
     def __init__(
-        self, *, escalated: TopicT, rejected: TopicT, due: TopicT, clocks: TopicT | None = None
+        self,
+        *,
+        escalated: TopicT,
+        rejected: TopicT,
+        due: TopicT,
+        clocks: TopicT | None = None,
+        escalated_batches: BatchSender | None = None,
     ) -> None:
         self._escalated = escalated
+        self._batches = escalated_batches
         self._rejected = rejected
         self._due = due
         self._clocks = clocks
 
     async def clocks(self, events: Sequence[ComplaintClocksUpdated]) -> None:
-        """Complaints' clocks, sent together and awaited once; each id names complaint and
-        state version (a resend is equal)."""
+        """Complaints' clocks, queued on faust's producer; each id names complaint and state
+        version (a resend is equal). Delivery is not awaited per record: faust flushes its
+        producer before it commits the offsets of the records that caused them (as for the
+        table's changelog writes), so a crash before delivery redelivers the cause and the
+        handler publishes the view again."""
         if self._clocks is None:
             return
-        pending = []
         for event in events:
             record = encode(
                 event,
@@ -72,14 +90,14 @@ class FaustPublisher:
                 id=f"{event.complaint_id}@{event.version}",
                 time=event.updated_at,
             )
-            pending.append(
-                await self._clocks.send(
-                    key=record.key, value=record.value, headers=_headers(record), force=True
-                )
+            await self._clocks.send(
+                key=record.key, value=record.value, headers=_headers(record), force=True
             )
-        await asyncio.gather(*pending)
 
     async def escalated(self, records: Sequence[Outgoing]) -> None:
+        if self._batches is not None:
+            await self._batches.send_all(records)
+            return
         # Sent together, then awaited together: one broker round trip for a batch.
         pending = [
             await self._escalated.send(
