@@ -279,12 +279,12 @@ def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> dict[str, An
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "ESCALATION_DATA_DIR": str(settings.data_dir),
             "ESCALATION_APP_ID": APP_ID,
-            "ESCALATION_LOG_LEVEL": "WARNING",
+            "ESCALATION_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
             # Static membership: the restarted worker rejoins as the same member at once.
             "ESCALATION_GROUP_INSTANCE_ID": "bench-timers-0",
             **(profile_env(args.profile) if args.profile else {}),
         },
-        log_dir=workdir,
+        log_dir=args.logs or workdir,
     )
     worker.start()
     first_ready = worker.wait_ready(timeout=args.timeout)
@@ -404,7 +404,7 @@ def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> dict[str, An
 
 
 def profile_env(out: Path) -> dict[str, str]:
-    """Run the worker under cProfile (bench/profile_hook); SIGUSR2 writes the statistics."""
+    """Run the worker under cProfile (bench/profile_hook); SIGRTMIN+3 writes the statistics."""
     hook = Path(__file__).parent / "profile_hook"
     path = os.pathsep.join([str(hook), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     return {"PYTHONPATH": path, "BENCH_PROFILE_OUT": str(out)}
@@ -414,7 +414,7 @@ def print_profile(pid: int, out: Path) -> None:
     """The worker's profile up to the end of the burst (cProfile slows it: figures of a
     profiled run are not the benchmark's)."""
     out.unlink(missing_ok=True)
-    os.kill(pid, signal.SIGUSR2)
+    os.kill(pid, signal.SIGRTMIN + 3)
     give_up = time.time() + 60
     while not out.exists() and time.time() < give_up:
         time.sleep(0.2)
@@ -454,6 +454,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--timeout", type=float, default=600.0, help="seconds a worker may take to be ready"
+    )
+    parser.add_argument(
+        "--logs", type=Path, default=None, help="keep the worker's logs in this directory"
     )
     parser.add_argument(
         "--profile", type=Path, default=None, help="profile the worker; statistics to this path"

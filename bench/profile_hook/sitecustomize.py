@@ -1,7 +1,8 @@
 """Profile a service process for a benchmark (bench.timers --profile).
 
 On PYTHONPATH with BENCH_PROFILE_OUT set, the interpreter's main thread (the event loop)
-runs under cProfile from start-up; SIGUSR2 writes the statistics so far to that path.
+runs under cProfile from start-up; SIGRTMIN+3 writes the statistics so far to that path
+(mode's worker takes SIGUSR1 and SIGUSR2).
 """
 
 from __future__ import annotations
@@ -22,5 +23,5 @@ if _OUT:
         os.replace(f"{_OUT}.tmp", _OUT)
         _profile.enable()
 
-    signal.signal(signal.SIGUSR2, _dump)
+    signal.signal(signal.SIGRTMIN + 3, _dump)
     _profile.enable()
