@@ -292,6 +292,7 @@ def build_service(
         calendars=policy.calendars,
         clock=clock,
         token=settings.status_token.get_secret_value(),
+        partitions=kafka.topic_partitions,
     )
 
     async def run_timer() -> None:
