@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from complaints_escalation.domain.clock_view import clocks_updated
+from complaints_escalation.domain.policy import EscalationPolicy
+from complaints_escalation.domain.transitions import on_classified
 from complaints_escalation.outbound.broker_producer import BatchProducer
 from complaints_escalation.outbound.publisher import FaustPublisher, Outgoing
 from complaints_kit.kafka import AsyncProducer, Producible
+
+from .factories import T0, classified
 
 
 class FakeProducer:
@@ -36,10 +41,10 @@ def outgoing(n: int) -> list[Outgoing]:
 
 async def test_nothing_connects_before_the_first_send_and_the_stop_closes_it() -> None:
     FakeProducer.made.clear()
-    sender = BatchProducer(topic="complaints.escalated.v1", config={"a": 1}, factory=fake)
+    sender = BatchProducer(config={"a": 1}, factory=fake)
     assert FakeProducer.made == []
-    await sender.send_all(outgoing(3))
-    await sender.send_all(outgoing(2))
+    await sender.send_all("complaints.escalated.v1", outgoing(3))
+    await sender.send_all("complaints.escalated.v1", outgoing(2))
     [producer] = FakeProducer.made  # one producer, made on the first send
     assert producer.batches == [
         ("complaints.escalated.v1", [b"c-0", b"c-1", b"c-2"]),
@@ -51,14 +56,31 @@ async def test_nothing_connects_before_the_first_send_and_the_stop_closes_it() -
 
 async def test_the_publisher_sends_escalations_as_one_batch() -> None:
     FakeProducer.made.clear()
-    sender = BatchProducer(topic="t", config={}, factory=fake)
+    sender = BatchProducer(config={}, factory=fake)
     publisher = FaustPublisher(
-        escalated=None,  # type: ignore[arg-type]  # not used when batches are given
+        escalated=Named("complaints.escalated.v1"),  # type: ignore[arg-type]
         rejected=None,  # type: ignore[arg-type]
         due=None,  # type: ignore[arg-type]
-        escalated_batches=sender,
+        clocks=Named("complaints.clocks-updated.v1"),  # type: ignore[arg-type]
+        batches=sender,
     )
     await publisher.escalated(outgoing(500))
+    policy = EscalationPolicy.response_only()
+    state = on_classified(None, classified("CB-1"), policy=policy).state
+    views = [clocks_updated(state, now=T0, calendars=policy.calendars)]
+    await publisher.clock_batches(views * 3)
     [producer] = FakeProducer.made
-    assert len(producer.batches) == 1
-    assert len(producer.batches[0][1]) == 500
+    assert [(topic, len(keys)) for topic, keys in producer.batches] == [
+        ("complaints.escalated.v1", 500),
+        ("complaints.clocks-updated.v1", 3),
+    ]
+
+
+class Named:
+    """Only the topic's name is used when batches go through the confluent producer."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def get_topic_name(self) -> str:
+        return self.name

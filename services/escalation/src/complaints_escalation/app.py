@@ -253,13 +253,13 @@ def build_service(
         help="Escalation state per complaint id.",
     )
     # Escalations leave through a confluent producer: a batch queued at once, acked once.
-    batches = BatchProducer(topic=ESCALATED.name, config=producer_config(kafka, **{"linger.ms": 2}))
+    batches = BatchProducer(config=producer_config(kafka, **{"linger.ms": 2}))
     publisher = FaustPublisher(
         escalated=escalated,
         rejected=rejected,
         due=due,
         clocks=app.topic(CLOCKS.name, **raw),
-        escalated_batches=batches,
+        batches=batches,
     )
 
     async def fire(entries: Sequence[DueEntry]) -> None:
@@ -279,6 +279,7 @@ def build_service(
         clock=clock,
         metrics=metrics,
         clock_views=publisher.clocks if settings.publish_clocks else None,
+        clock_view_batches=publisher.clock_batches if settings.publish_clocks else None,
     )
     register_agents(app, handlers=handlers, classified=classified, lifecycle=lifecycle, due=due)
     readiness = Readiness()

@@ -96,10 +96,14 @@ class Handlers:
         clock: Clock,
         metrics: EscalationMetrics,
         clock_views: ClockViews | None = None,
+        clock_view_batches: ClockViews | None = None,
     ) -> None:
         self.store = store
-        # Where the clocks go after each change (complaints.clocks-updated.v1), for read models.
+        # Where the clocks go after each change (complaints.clocks-updated.v1), for read models:
+        # queued per record (delivered before faust commits the cause), or, after a batch of
+        # fired steps, sent together and awaited once.
         self.clock_views = clock_views
+        self.clock_view_batches = clock_view_batches or clock_views
         self.timer = timer
         self.publisher = publisher
         self.policy = policy
@@ -322,15 +326,18 @@ class Handlers:
                 self.store.put(after, partition=partition)
             self._reschedule(after, partition)
             views.append(after)
-        await self._publish_clock_views(views)
+        await self._publish_clock_views(views, batch=True)
 
     async def _publish_clocks(self, result: Transition) -> None:
         """After a change (or a redelivery, which may follow a crash before the send)."""
         if result.changed or result.outcome is Outcome.DUPLICATE:
             await self._publish_clock_views([result.state])
 
-    async def _publish_clock_views(self, states: Sequence[ComplaintState]) -> None:
-        if self.clock_views is None:
+    async def _publish_clock_views(
+        self, states: Sequence[ComplaintState], *, batch: bool = False
+    ) -> None:
+        publish = self.clock_view_batches if batch else self.clock_views
+        if publish is None:
             return
         now = self.clock.now()
         views: list[ComplaintClocksUpdated] = []
@@ -346,7 +353,7 @@ class Handlers:
                     extra={"complaint_id": state.complaint_id, "error": str(exc)},
                 )
         if views:
-            await self.clock_views(views)
+            await publish(views)
 
     async def _refuse_unknown(
         self, state: ComplaintState, *, now: datetime, partition: int

@@ -12,7 +12,7 @@ from complaints_kit.kafka import AsyncProducer, Producible
 
 
 class BatchProducer(Service):
-    """Sends batches of records to one topic and waits once for the broker's acks.
+    """Sends batches of records and waits once per batch for the broker's acks.
 
     The producer is made on the first send (nothing connects at build time) and flushed
     and closed when the worker stops. faust's producer sends each record through Python
@@ -23,20 +23,18 @@ class BatchProducer(Service):
     def __init__(
         self,
         *,
-        topic: str,
         config: dict[str, Any],
         factory: Callable[[dict[str, Any]], AsyncProducer] = AsyncProducer,
     ) -> None:
         super().__init__()
-        self.topic = topic
         self._config = config
         self._factory = factory
         self._producer: AsyncProducer | None = None
 
-    async def send_all(self, records: Sequence[Producible]) -> None:
+    async def send_all(self, topic: str, records: Sequence[Producible]) -> None:
         if self._producer is None:
             self._producer = self._factory(self._config)
-        await self._producer.send_all(self.topic, records)
+        await self._producer.send_all(topic, records)
 
     async def on_stop(self) -> None:
         if self._producer is not None:

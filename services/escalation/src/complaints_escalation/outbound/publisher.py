@@ -51,14 +51,15 @@ class Publisher(Protocol):
 
 
 class BatchSender(Protocol):
-    async def send_all(self, records: Sequence[Outgoing]) -> None:
+    async def send_all(self, topic: str, records: Sequence[Outgoing]) -> None:
         """Send them all; return once the broker has every one."""
         ...
 
 
 class FaustPublisher:
-    """Escalations through `escalated_batches` (one awaited delivery per batch) when given,
-    else through faust; dead letters, clock views and due messages through faust."""
+    """Escalations, and clock views after fired steps, through `batches` (one awaited
+    delivery per batch) when given, else through faust; dead letters, other clock views and
+    due messages through faust."""
 
     def __init__(
         self,
@@ -67,10 +68,10 @@ class FaustPublisher:
         rejected: TopicT,
         due: TopicT,
         clocks: TopicT | None = None,
-        escalated_batches: BatchSender | None = None,
+        batches: BatchSender | None = None,
     ) -> None:
         self._escalated = escalated
-        self._batches = escalated_batches
+        self._batches = batches
         self._rejected = rejected
         self._due = due
         self._clocks = clocks
@@ -83,20 +84,24 @@ class FaustPublisher:
         handler publishes the view again."""
         if self._clocks is None:
             return
-        for event in events:
-            record = encode(
-                event,
-                source=SOURCE,
-                id=f"{event.complaint_id}@{event.version}",
-                time=event.updated_at,
-            )
+        for record in _clock_records(events):
             await self._clocks.send(
-                key=record.key, value=record.value, headers=_headers(record), force=True
+                key=record.key, value=record.value, headers=record.headers, force=True
             )
+
+    async def clock_batches(self, events: Sequence[ComplaintClocksUpdated]) -> None:
+        """Many complaints' clocks at once (after fired steps), awaited once through
+        `batches` (faust's producer, one send per record, otherwise)."""
+        if self._clocks is None:
+            return
+        if self._batches is None:
+            await self.clocks(events)
+            return
+        await self._batches.send_all(self._clocks.get_topic_name(), _clock_records(events))
 
     async def escalated(self, records: Sequence[Outgoing]) -> None:
         if self._batches is not None:
-            await self._batches.send_all(records)
+            await self._batches.send_all(self._escalated.get_topic_name(), records)
             return
         # Sent together, then awaited together: one broker round trip for a batch.
         pending = [
@@ -120,6 +125,17 @@ class FaustPublisher:
             key=batch.items[0].complaint_id.encode(), value=batch.to_bytes(), partition=partition
         )
         await sent
+
+
+def _clock_records(events: Sequence[ComplaintClocksUpdated]) -> list[Outgoing]:
+    """Each id names complaint and state version: a resend is equal."""
+    out = []
+    for event in events:
+        record = encode(
+            event, source=SOURCE, id=f"{event.complaint_id}@{event.version}", time=event.updated_at
+        )
+        out.append(Outgoing(record.key, record.value, _headers(record)))
+    return out
 
 
 def _headers(record: KafkaRecord) -> list[tuple[str, bytes]]:
