@@ -22,13 +22,14 @@ failure the command can be run again.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated
 
 import typer
 from aiokafka.partitioner import murmur2
-from confluent_kafka import Producer
+from confluent_kafka import ConsumerGroupState, KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewPartitions  # type: ignore[attr-defined]
 from rich.console import Console
 
@@ -106,9 +107,13 @@ def add_partitions(
 ) -> Report:
     """Grow `topics` to `to` partitions and move the states of `changelog` (see above)."""
     admin = AdminClient(client_config(kafka))
-    members = admin.describe_consumer_groups([group])[group].result(timeout)
-    if members.members:
-        raise NotDrained(f"consumer group {group} has {len(members.members)} member(s): stop it")
+    listed = admin.list_consumer_groups(request_timeout=timeout).result(timeout)
+    for listing in listed.valid:  # a group with members is not EMPTY (or gone: DEAD)
+        if listing.group_id == group and listing.state not in (
+            ConsumerGroupState.EMPTY,
+            ConsumerGroupState.DEAD,
+        ):
+            raise NotDrained(f"consumer group {group} is {listing.state.name}: stop its members")
     offsets = GroupOffsets(kafka, group=group, topics=inputs, timeout=timeout)
     left = {tp: n for tp, n in lag_by_partition(offsets.committed(), offsets.ends()).items() if n}
     if left:
@@ -123,7 +128,7 @@ def add_partitions(
         for name, future in admin.create_partitions([NewPartitions(n, to) for n in grow]).items():
             future.result(timeout)
             current[name] = to
-    todo = moves(read_topic(kafka, changelog, timeout=timeout), partitions=to)
+    todo = moves(_read_when_led(kafka, changelog, timeout=timeout), partitions=to)
     producer = Producer(producer_config(kafka))
     for move in todo:  # the state in its new partition first, then the old copies' tombstones
         if move.value is not None:
@@ -134,6 +139,20 @@ def add_partitions(
     if producer.flush(timeout):
         raise RuntimeError("moved states not all delivered; run the command again")
     return Report(grown=grow, moved=sum(1 for m in todo if m.value is not None))
+
+
+def _read_when_led(kafka: KafkaSettings, topic: str, *, timeout: float) -> list[StoredRecord]:
+    """The topic read whole, once its new partitions have leaders (a moment after growing)."""
+    give_up = time.monotonic() + timeout
+    while True:
+        try:
+            return read_topic(kafka, topic, timeout=timeout)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.NOT_LEADER_FOR_PARTITION:
+                raise
+            if time.monotonic() > give_up:
+                raise
+            time.sleep(0.5)
 
 
 def co_partitioned(kafka: KafkaSettings, topics: Iterable[Topic]) -> list[Topic]:
