@@ -44,8 +44,11 @@ class Lookahead:
     """
 
     margin: timedelta = timedelta(milliseconds=100)
-    max_lead: timedelta = timedelta(seconds=30)
-    cost_s: float = 0.001  # per entry; replaced by what is measured
+    max_lead: timedelta = timedelta(seconds=60)
+    # Per entry, until measured: the first burst after a start is handed over with this.
+    # 3 ms is what preparing took per entry with the worker on a fraction of a shared core
+    # (BENCHMARKS.md, issue 17: 10,000 prepared 13-26 s late with 1 ms).
+    cost_s: float = 0.003
     safety: float = 2.0
     _outstanding: int = 0
     _handed: dict[tuple[str, int], tuple[datetime, int]] = field(default_factory=dict)
