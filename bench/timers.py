@@ -28,8 +28,10 @@ import dataclasses
 import json
 import multiprocessing as mp
 import os
+import pstats
 import random
 import re
+import signal
 import tempfile
 import time
 import uuid
@@ -277,11 +279,12 @@ def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> dict[str, An
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "ESCALATION_DATA_DIR": str(settings.data_dir),
             "ESCALATION_APP_ID": APP_ID,
-            "ESCALATION_LOG_LEVEL": "WARNING",
+            "ESCALATION_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
             # Static membership: the restarted worker rejoins as the same member at once.
             "ESCALATION_GROUP_INSTANCE_ID": "bench-timers-0",
+            **(profile_env(args.profile) if args.profile else {}),
         },
-        log_dir=workdir,
+        log_dir=args.logs or workdir,
     )
     worker.start()
     first_ready = worker.wait_ready(timeout=args.timeout)
@@ -353,6 +356,8 @@ def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> dict[str, An
             lags_record.append(msg.timestamp()[1] / 1000 - event.deadline.timestamp())
     consumer.close()
     memory_burst = rss_mb(pid)
+    if args.profile:
+        print_profile(pid, args.profile)
     histogram = fire_lag_histogram(worker)
 
     # kill -9 and recover.
@@ -398,6 +403,29 @@ def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> dict[str, An
     }
 
 
+def profile_env(out: Path) -> dict[str, str]:
+    """Run the worker under cProfile (bench/profile_hook); SIGRTMIN+3 writes the statistics."""
+    hook = Path(__file__).parent / "profile_hook"
+    path = os.pathsep.join([str(hook), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return {"PYTHONPATH": path, "BENCH_PROFILE_OUT": str(out)}
+
+
+def print_profile(pid: int, out: Path) -> None:
+    """The worker's profile up to the end of the burst (cProfile slows it: figures of a
+    profiled run are not the benchmark's)."""
+    out.unlink(missing_ok=True)
+    os.kill(pid, signal.SIGRTMIN + 3)
+    give_up = time.time() + 60
+    while not out.exists() and time.time() < give_up:
+        time.sleep(0.2)
+    if not out.exists():
+        print("  WARNING: no profile written", flush=True)
+        return
+    stats = pstats.Stats(str(out))
+    stats.sort_stats("cumulative").print_stats(45)
+    stats.sort_stats("tottime").print_stats(30)
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q / 100))]
@@ -426,6 +454,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--timeout", type=float, default=600.0, help="seconds a worker may take to be ready"
+    )
+    parser.add_argument(
+        "--logs", type=Path, default=None, help="keep the worker's logs in this directory"
+    )
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="profile the worker; statistics to this path"
     )
     args = parser.parse_args()
     load_before = os.getloadavg()[0]

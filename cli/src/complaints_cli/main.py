@@ -18,6 +18,7 @@ from complaints_cli import broker as local_broker
 from complaints_cli.classify import classify
 from complaints_cli.demo import demo_complaints
 from complaints_cli.operator import channel_key, console_user, reapply_policy, recompute_calendars
+from complaints_cli.partitions import add_partitions_command
 from complaints_cli.replay import app as replay_app
 from complaints_cli.report import report
 from complaints_cli.send import acknowledge, load_file, send_http, send_kafka
@@ -40,6 +41,7 @@ app.command(name="recompute-calendars")(recompute_calendars)
 app.command(name="channel-key")(channel_key)
 app.command(name="train-classifier")(train_classifier)
 app.command()(topics)
+app.command(name="add-partitions")(add_partitions_command)
 app.add_typer(replay_app, name="replay")
 app.command(name="console-user")(console_user)
 console = Console()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -87,8 +88,8 @@ async def test_handlers_publish_clocks_after_each_change_and_on_redelivery() -> 
     clock = FakeClock(T0)
     views: list[ComplaintClocksUpdated] = []
 
-    async def publish(view: ComplaintClocksUpdated) -> None:
-        views.append(view)
+    async def publish(batch: Sequence[ComplaintClocksUpdated]) -> None:
+        views.extend(batch)
 
     handlers = Handlers(
         store=MemoryStateStore(),

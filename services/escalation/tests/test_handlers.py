@@ -15,13 +15,14 @@ from complaints_escalation.inbound.handlers import Handlers
 from complaints_escalation.metrics import EscalationMetrics
 from complaints_escalation.outbound.holidays import load_chinese_holidays
 from complaints_escalation.outbound.policy_file import load_policy
+from complaints_escalation.outbound.publisher import Outgoing
 from complaints_escalation.outbound.state_store import MemoryStateStore
 from complaints_escalation.scheduling.due_message import DueBatch, DueMessage
 from complaints_escalation.scheduling.index import DueIndex
 from complaints_escalation.scheduling.timer import Timer
 from complaints_kit.clock import FakeClock
 from complaints_kit.records import Origin, handle_record
-from complaints_schemas.cloudevents import encode
+from complaints_schemas.cloudevents import decode, encode
 from complaints_schemas.events import (
     Channel,
     ComplaintEscalated,
@@ -44,11 +45,11 @@ class FakePublisher:
         self.due_batches: list[tuple[DueBatch, int]] = []
         self.fail_next = False
 
-    async def escalated(self, events: Sequence[ComplaintEscalated], *, now: object) -> None:
+    async def escalated(self, records: Sequence[Outgoing]) -> None:
         if self.fail_next:
             self.fail_next = False
             raise ConnectionError("broker down")
-        self.sent.extend(events)
+        self.sent.extend(decode(ComplaintEscalated, r.value, list(r.headers)).data for r in records)
 
     async def rejected(self, event: ComplaintRejected, *, id: str) -> None:
         self.dead_letters.append(event)
@@ -82,11 +83,25 @@ class World:
         await handle(record.value, record.headers, origin)
 
     async def fire_due(self, *, partition: int = 2) -> None:
-        """What the timer and the due agent do at the current instant."""
+        """What the timer, the due agent and the release do at the current instant."""
         entries = self.handlers.timer.index.pop_due(self.clock.now())
         if entries:
             batch = DueBatch(tuple(DueMessage(e.complaint_id, e.token, e.due_at) for e in entries))
-            await self.handlers.due(batch.to_bytes(), Origin("due", partition, 0, None))
+            await self.due(batch.to_bytes(), partition=partition)
+
+    async def due(self, raw: bytes, *, partition: int = 2) -> None:
+        """A due record into the agent, then what follows from it: the held escalations sent
+        at their instant and the `fired` records they produce handled by the agent."""
+        await self.handlers.due(raw, Origin("due", partition, 0, None))
+        await self.release()
+
+    async def release(self) -> None:
+        """What the release task does now: send what is due, then record it as fired."""
+        while held := self.handlers.release.pop_due(self.clock.now()):
+            await self.handlers.send_held(held)
+            fired, self.publisher.due_batches = self.publisher.due_batches, []
+            for batch, p in fired:  # `fired` records, or unknown complaints handed back
+                await self.handlers.due(batch.to_bytes(), Origin("due", p, 1, None))
 
     def metric(self, name: str, **labels: str) -> float:
         return self.registry.get_sample_value(name, labels) or 0.0
@@ -115,7 +130,7 @@ async def test_redelivered_due_message_is_dropped(world: World) -> None:
     batch = DueBatch((DueMessage("H-2", state.version, T0 + 10 * MIN),))
     world.clock.set(T0 + 10 * MIN)
     for _ in range(2):
-        await world.handlers.due(batch.to_bytes(), Origin("due", 2, 0, None))
+        await world.due(batch.to_bytes())
     assert len(world.publisher.sent) == 1
     assert world.metric("complaints_escalation_due_dropped_total", reason="stale") == 1
 
@@ -175,7 +190,8 @@ async def test_a_burst_is_one_batch_and_each_complaint_escalates_once(world: Wor
     await world.fire_due()
     ids = [e.complaint_id for e in world.publisher.sent]
     assert sorted(ids) == sorted(f"B-{i}" for i in range(30) if i != 7)
-    assert world.metric("complaints_escalation_events_total", source="timer") == 1
+    # One due record for the burst, one `fired` record after its sends were acknowledged.
+    assert world.metric("complaints_escalation_events_total", source="timer") == 2
     await world.fire_due()  # nothing new is due at the same instant
     assert len(world.publisher.sent) == 29
 
@@ -189,7 +205,7 @@ async def test_a_due_message_written_before_batches_is_still_read(world: World) 
         state.version,
         (T0 + 10 * MIN).isoformat().encode(),
     )
-    await world.handlers.due(single, Origin("due", 2, 0, None))
+    await world.due(single)
     assert [e.complaint_id for e in world.publisher.sent] == ["L-1"]
 
 
@@ -313,3 +329,39 @@ async def test_a_duplicate_sends_its_original_a_link_and_the_originals_alert_nam
     assert [(e.complaint_id, e.channels) for e in world.publisher.sent] == [
         ("OC-1", (Channel.APP, Channel.HOTLINE))
     ]
+
+
+async def test_escalations_prepared_ahead_go_out_at_the_instant_unless_acknowledged_meanwhile(
+    world: World,
+) -> None:
+    for cid in ("P-1", "P-2"):
+        await world.send(CLASSIFIED.name, classified(cid))
+    world.clock.set(T0 + 10 * MIN - timedelta(seconds=2))  # handed over 2 s ahead
+    entries = world.handlers.timer.index.pop_due(T0 + 10 * MIN)
+    batch = DueBatch(tuple(DueMessage(e.complaint_id, e.token, e.due_at) for e in entries))
+    await world.handlers.due(batch.to_bytes(), Origin("due", 2, 0, None))
+    await world.release()
+    assert world.publisher.sent == []
+    assert len(world.handlers.release) == 2
+    await world.send(LIFECYCLE.name, lifecycle("P-2", LifecycleAction.ACKNOWLEDGED, at=T0))
+    world.clock.set(T0 + 10 * MIN)
+    await world.release()
+    assert [(e.complaint_id, e.escalated_at) for e in world.publisher.sent] == [
+        ("P-1", T0 + 10 * MIN)
+    ]
+    state = world.store.get("P-1")
+    assert state is not None
+    assert len(state.fired) == 1
+    assert world.handlers.timer.index.next_due() == T0 + 20 * MIN
+
+
+async def test_revoked_partitions_drop_what_was_held_for_them(world: World) -> None:
+    await world.send(CLASSIFIED.name, classified("R-1"))
+    entries = world.handlers.timer.index.pop_due(T0 + 10 * MIN)
+    batch = DueBatch(tuple(DueMessage(e.complaint_id, e.token, e.due_at) for e in entries))
+    await world.handlers.due(batch.to_bytes(), Origin("due", 2, 0, None))
+    world.handlers.revoke({2})
+    world.clock.set(T0 + 10 * MIN)
+    await world.release()
+    assert world.publisher.sent == []
+    assert len(world.handlers.release) == 0

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from complaints_escalation.domain.policy import EscalationPolicy
 from complaints_escalation.domain.state import ComplaintState
 from complaints_escalation.domain.transitions import next_due, on_classified, on_lifecycle
 from complaints_escalation.outbound import state_codec
@@ -144,3 +145,14 @@ def test_the_store_decodes_a_state_once_while_the_table_holds_the_same_bytes(
     store.put(_state("C-3"), partition=0)  # evicts C-1 (a cache of two)
     assert store.get("C-1") == restored
     assert len(decodes) == 2
+
+
+def test_the_table_store_reads_a_version_without_decoding_the_state() -> None:
+    table: dict[str, bytes] = {}
+    writer = TableStateStore(table)
+    state = on_classified(None, classified("VER-1"), policy=EscalationPolicy.response_only()).state
+    writer.put(state, partition=3)
+    reader = TableStateStore(table)  # nothing cached: read from the header
+    assert reader.version("VER-1") == state.version
+    assert reader.version("NONE") is None
+    assert writer.version("VER-1") == state.version  # cached

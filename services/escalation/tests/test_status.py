@@ -25,7 +25,9 @@ T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
 MIN = timedelta(minutes=1)
 
 
-def server(store: MemoryStateStore, clock: FakeClock, owned: frozenset[int]) -> StatusServer:
+def server(
+    store: MemoryStateStore, clock: FakeClock, owned: frozenset[int], *, partitions: int = 6
+) -> StatusServer:
     return StatusServer(
         registry=CollectorRegistry(),
         ready=lambda: True,
@@ -35,6 +37,7 @@ def server(store: MemoryStateStore, clock: FakeClock, owned: frozenset[int]) -> 
         owned=lambda: owned,
         calendars=SEEDS.calendars,
         clock=clock,
+        partitions=partitions,
     )
 
 
@@ -81,6 +84,15 @@ async def test_unknown_complaint_says_whether_this_worker_owns_it() -> None:
     assert data["partition"] == partition
     assert data["owned_here"] is False
     assert "owns this partition" in data["detail"]
+
+
+async def test_the_partition_named_follows_the_configured_partition_count() -> None:
+    # KAFKA_TOPIC_PARTITIONS=12: producers put a key where murmur2 % 12 says, not % 6.
+    cid = next(c for c in (f"P-{n}" for n in range(100)) if partition_of(c, 12) >= 6)
+    twelve = server(MemoryStateStore(), FakeClock(T0), frozenset(), partitions=12)
+    status, _, body = await twelve.respond(f"/v1/complaints/{cid}")
+    assert status == 404
+    assert json.loads(body)["partition"] == partition_of(cid, 12)
 
 
 async def test_sla_report_for_a_period() -> None:

@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 
 from complaints_escalation.scheduling.index import DueEntry, DueIndex
-from complaints_escalation.scheduling.timer import MAX_BATCH, RETRY_DELAY, Timer
+from complaints_escalation.scheduling.release import Held, Release
+from complaints_escalation.scheduling.timer import MAX_BATCH, RETRY_DELAY, Lookahead, Timer
 from complaints_kit.clock import FakeClock
 
 from .factories import T0
@@ -197,3 +198,100 @@ async def test_a_burst_fires_in_batches_per_partition(
     assert len(set(recorder.ids)) == n
     assert max(recorder.batches) == MAX_BATCH
     assert len(recorder.batches) == 4  # two partitions, each over one batch
+
+
+def test_upcoming_lists_live_entries_due_by_an_instant_without_removing_them() -> None:
+    index = DueIndex()
+    for i in range(20):
+        index.schedule(complaint_id=f"C{i}", partition=i % 3, due_at=T0 + i * S, token=1)
+    index.schedule(complaint_id="C3", partition=0, due_at=T0 + 100 * S, token=2)  # moved away
+    got = index.upcoming(T0 + 5 * S)
+    assert [e.complaint_id for e in got] == ["C0", "C1", "C2", "C4", "C5"]
+    assert len(index) == 20
+
+
+def test_lookahead_hands_a_burst_over_by_the_expected_work() -> None:
+    ahead = Lookahead(margin=timedelta(0), max_lead=60 * S, cost_s=0.01, safety=1.0)
+    burst = [DueEntry(T0 + 10 * S, f"C{i}", 1, 0) for i in range(100)]  # 1 s of work
+    until, wake = ahead.plan(T0, burst)
+    assert until == T0  # nothing yet
+    assert wake == T0 + 9 * S  # the 100th entry must start 100 x 10 ms before the instant
+    until, wake = ahead.plan(T0 + 9 * S, burst)
+    assert until == T0 + 10 * S
+    assert wake is None
+
+
+def test_lookahead_cost_is_wall_time_from_hand_over_per_entry_outstanding() -> None:
+    ahead = Lookahead(cost_s=0.001)
+    ahead.handed_over(("A", 1), at=T0, entries=100)
+    ahead.handed_over(("B", 1), at=T0, entries=100)  # queued behind A
+    ahead.prepared(("A", 1), at=T0 + S, entries=100)
+    assert ahead.cost_s == pytest.approx(0.01)  # 1 s for 100: higher, taken at once
+    ahead.prepared(("B", 1), at=T0 + 2 * S, entries=100)
+    assert ahead.cost_s == pytest.approx(0.01)  # 2 s for the 200 outstanding at B's hand-over
+    ahead.handed_over(("C", 1), at=T0 + 2 * S, entries=100)
+    ahead.prepared(("C", 1), at=T0 + 2 * S + timedelta(milliseconds=100), entries=100)
+    assert ahead.cost_s == pytest.approx(0.8 * 0.01 + 0.2 * 0.001)  # lower: averaged in
+    ahead.prepared(("Z", 1), at=T0 + 3 * S, entries=100)  # handed over elsewhere: ignored
+    assert ahead.cost_s == pytest.approx(0.8 * 0.01 + 0.2 * 0.001)
+
+
+def test_a_burst_handed_over_late_moves_the_next_hand_over_earlier() -> None:
+    ahead = Lookahead(margin=timedelta(0), max_lead=60 * S, cost_s=0.0001, safety=1.0)
+    burst = [DueEntry(T0 + 10 * S, f"C{i}", 1, 0) for i in range(1000)]
+    _, wake_before = ahead.plan(T0, burst)
+    ahead.handed_over(("C0", 1), at=T0, entries=1000)
+    ahead.prepared(("C0", 1), at=T0 + 5 * S, entries=1000)  # 5 ms each, not 0.1 ms
+    _, wake_after = ahead.plan(T0, burst)
+    assert wake_before == T0 + 9_900 * timedelta(milliseconds=1)
+    assert wake_after == T0 + 5 * S  # 1000 x 5 ms before the instant
+
+
+async def test_a_timer_with_lookahead_hands_over_early_and_never_past_the_horizon(
+    clock: FakeClock, recorder: Recorder
+) -> None:
+    ahead = Lookahead(margin=timedelta(milliseconds=100), max_lead=5 * S, cost_s=0.0)
+    timer = Timer(index=DueIndex(), clock=clock, fire=recorder, lookahead=ahead)
+    task = asyncio.create_task(timer.run())
+    try:
+        timer.schedule(complaint_id="A", partition=0, due_at=T0 + 60 * S, token=1)
+        await settle()
+        clock.advance(59 * S)
+        await settle()
+        assert recorder.fired == []
+        clock.advance(timedelta(milliseconds=900))  # the margin before the instant
+        await settle()
+        assert recorder.ids == ["A"]
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+async def test_release_sends_each_held_item_at_its_instant_and_drops_revoked_ones(
+    clock: FakeClock,
+) -> None:
+    sent: list[tuple[list[str], object]] = []
+
+    async def send(items: Sequence[Held[str]]) -> None:
+        sent.append(([i.payload for i in items], clock.now()))
+
+    release: Release[str] = Release(clock=clock, send=send)
+    task = asyncio.create_task(release.run())
+    try:
+        release.hold([Held(T0 + 2 * S, 0, "late"), Held(T0 + S, 1, "early")])
+        release.hold([Held(T0 + S, 1, "early2"), Held(T0 + S, 4, "gone")])
+        assert [h.payload for h in release.drop([4])] == ["gone"]
+        await settle()
+        assert sent == []
+        clock.advance(S)
+        await settle()
+        assert sent == [(["early", "early2"], T0 + S)]  # one send for the same instant
+        clock.advance(S)
+        await settle()
+        assert sent[-1] == (["late"], T0 + 2 * S)
+        assert len(release) == 0
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task

@@ -16,6 +16,7 @@ from complaints_escalation.domain.transitions import (
     unknown_expired,
 )
 from complaints_escalation.outbound.policy_file import PolicyError, load_policy
+from complaints_escalation.scheduling.due_message import DueBatch, DueMessage
 from complaints_schemas.events import LifecycleAction
 from complaints_schemas.topics import CLASSIFIED, LIFECYCLE
 
@@ -102,6 +103,22 @@ async def test_unknown_complaint_dead_lettered_on_a_fake_clock_and_no_state_kept
     assert world.handlers.timer.index.next_due() is None
     assert world.metric("complaints_escalation_rejected_total", reason="unknown_complaint") == 2
     assert world.publisher.sent == []
+
+
+async def test_an_unknown_complaint_handed_over_early_is_refused_at_its_instant() -> None:
+    world = World()
+    await world.send(LIFECYCLE.name, lifecycle("GHOST-3", A.ACKNOWLEDGED, at=T0))
+    entries = world.handlers.timer.index.pop_due(T0 + GRACE)
+    assert len(entries) == 1
+    early = DueBatch(tuple(DueMessage(e.complaint_id, e.token, e.due_at) for e in entries))
+    world.clock.set(T0 + GRACE - timedelta(seconds=2))  # the look-ahead hands it over early
+    await world.due(early.to_bytes())
+    assert world.publisher.dead_letters == []  # not refused before the grace has ended
+    assert world.store.get("GHOST-3") is not None
+    world.clock.set(T0 + GRACE)
+    await world.release()  # held until its instant, then handed back to its agent
+    assert [r.reason for r in world.publisher.dead_letters] == ["unknown_complaint"]
+    assert world.store.get("GHOST-3") is None
 
 
 async def test_a_complaint_classified_within_the_window_is_never_refused() -> None:

@@ -8,9 +8,9 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from confluent_kafka import (
     OFFSET_BEGINNING,
@@ -270,6 +270,17 @@ def start_on_topics(service: str, settings: KafkaSettings, topics: Iterable[Topi
         sys.exit(3)
 
 
+class Producible(Protocol):
+    """A record ready to produce (a KafkaRecord, or a service's pre-encoded one)."""
+
+    @property
+    def key(self) -> bytes: ...
+    @property
+    def value(self) -> bytes: ...
+    @property
+    def headers(self) -> Sequence[tuple[str, str | bytes | None]]: ...
+
+
 class AsyncProducer:
     """A confluent-kafka producer whose sends are awaitable until the broker acknowledges."""
 
@@ -303,6 +314,33 @@ class AsyncProducer:
         )
         return future
 
+    async def send_all(self, topic: str, records: Sequence[Producible]) -> None:
+        """Queue every record, then wait once until the broker has them all (acks=all).
+
+        One future and one wake-up of the event loop for the whole batch, not one per record;
+        it fails with the first delivery error (the caller retries the batch: the records
+        must be idempotent). A full local queue is waited out, not raised.
+        """
+        if not records:
+            return
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        batch = _Batch(loop, done, len(records))
+        for record in records:
+            while True:
+                try:
+                    self._producer.produce(
+                        topic,
+                        key=record.key,
+                        value=record.value,
+                        headers=list(record.headers),
+                        on_delivery=batch.delivered,
+                    )
+                    break
+                except BufferError:  # the local queue is full: let deliveries drain it
+                    await asyncio.to_thread(self._producer.flush, 0.1)
+        await done
+
     async def flush(self, wait_seconds: float = 30.0) -> int:
         return await asyncio.to_thread(self._producer.flush, wait_seconds)
 
@@ -319,3 +357,38 @@ def _settle(future: asyncio.Future[Message], err: KafkaError | None, msg: Messag
         future.set_exception(KafkaException(err))
     else:
         future.set_result(msg)
+
+
+class _Batch:
+    """Counts a batch's deliveries on the poll thread; settles its future once."""
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[None], size: int
+    ) -> None:
+        self._loop = loop
+        self._future = future
+        self._left = size
+        self._failed = False
+        self._lock = threading.Lock()
+
+    def delivered(self, err: KafkaError | None, msg: Message) -> None:
+        with self._lock:
+            if self._failed:
+                return
+            if err is not None:
+                self._failed = True
+                self._loop.call_soon_threadsafe(_fail, self._future, err)
+                return
+            self._left -= 1
+            if self._left == 0:
+                self._loop.call_soon_threadsafe(_done, self._future)
+
+
+def _fail(future: asyncio.Future[None], err: KafkaError) -> None:
+    if not future.done():
+        future.set_exception(KafkaException(err))
+
+
+def _done(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)

@@ -42,6 +42,7 @@ def main() -> None:
     worker = JsonLoggingWorker(
         service.app,
         service.ops,
+        service.producer,  # stopped after the app: the last escalations are flushed
         service=SERVICE,
         log_level=settings.log_level,
         log_json=settings.log_json,

@@ -19,6 +19,7 @@ from complaints_escalation.inbound.agents import register_agents
 from complaints_escalation.inbound.handlers import Handlers
 from complaints_escalation.inbound.status_http import StatusServer
 from complaints_escalation.metrics import EscalationMetrics, RemainingTime
+from complaints_escalation.outbound.broker_producer import BatchProducer
 from complaints_escalation.outbound.holidays import load_chinese_holidays
 from complaints_escalation.outbound.kpi import KpiMetrics, KpiStore
 from complaints_escalation.outbound.publisher import FaustPublisher
@@ -33,9 +34,10 @@ from complaints_escalation.outbound.retention import (
 from complaints_escalation.outbound.state_store import StateStore, TableStateStore
 from complaints_escalation.scheduling.due_message import DueBatch, DueMessage
 from complaints_escalation.scheduling.index import DueEntry, DueIndex
-from complaints_escalation.scheduling.timer import Timer
+from complaints_escalation.scheduling.timer import Lookahead, Timer
 from complaints_escalation.settings import EscalationSettings
 from complaints_kit.clock import Clock, service_clock
+from complaints_kit.kafka import producer_config
 from complaints_kit.lag import GroupOffsets
 from complaints_kit.settings import KafkaSettings
 from complaints_kit.streams import RAW, faust_app
@@ -87,6 +89,7 @@ class OpsService(Service):
 class EscalationService:
     app: faust.App
     ops: OpsService
+    producer: BatchProducer
     handlers: Handlers
     timer: Timer
     readiness: Readiness
@@ -249,19 +252,23 @@ def build_service(
         else None,
         help="Escalation state per complaint id.",
     )
+    # Escalations leave through a confluent producer: a batch queued at once, acked once.
+    batches = BatchProducer(config=producer_config(kafka, **{"linger.ms": 2}))
     publisher = FaustPublisher(
         escalated=escalated,
         rejected=rejected,
         due=due,
         clocks=app.topic(CLOCKS.name, **raw),
         lifecycle=lifecycle,
+        batches=batches,
     )
 
     async def fire(entries: Sequence[DueEntry]) -> None:
         batch = DueBatch(tuple(DueMessage(e.complaint_id, e.token, e.due_at) for e in entries))
         await publisher.due(batch, partition=entries[0].partition)
 
-    timer = Timer(index=DueIndex(), clock=clock, fire=fire)
+    # Handed over ahead of the instant by the expected work: only the sends remain at it.
+    timer = Timer(index=DueIndex(), clock=clock, fire=fire, lookahead=Lookahead())
     recorded = KpiStore(TableStateStore(table), KpiMetrics(registry))  # KPI metrics per write
     store, sweeper = retention(settings, kafka, recorded, publisher, timer, clock, registry)
     registry.register(RemainingTime(due_instants=timer.index.due_instants, now=clock.now))
@@ -274,6 +281,7 @@ def build_service(
         metrics=metrics,
         clock_views=publisher.clocks if settings.publish_clocks else None,
         links=publisher.linked,
+        clock_view_batches=publisher.clock_batches if settings.publish_clocks else None,
     )
     register_agents(app, handlers=handlers, classified=classified, lifecycle=lifecycle, due=due)
     readiness = Readiness()
@@ -287,10 +295,14 @@ def build_service(
         calendars=policy.calendars,
         clock=clock,
         token=settings.status_token.get_secret_value(),
+        partitions=kafka.topic_partitions,
     )
 
     async def run_timer() -> None:
         await timer.run()
+
+    async def run_release() -> None:
+        await handlers.release.run()
 
     async def on_revoked(sender: Any, revoked: set[Any], **_: Any) -> None:
         readiness.ready = False
@@ -298,6 +310,7 @@ def build_service(
         handlers.revoke({tp.partition for tp in revoked if tp.topic == CLASSIFIED.name})
 
     app.task(run_timer)
+    app.task(run_release)
     if sweeper is not None:
         app.task(sweeper.run)
     app.on_partitions_revoked.connect(on_revoked)  # type: ignore[arg-type]
@@ -330,6 +343,7 @@ def build_service(
     return EscalationService(
         app=app,
         ops=OpsService(ops),
+        producer=batches,
         handlers=handlers,
         timer=timer,
         readiness=readiness,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
@@ -15,6 +17,7 @@ from complaints_escalation.domain.transitions import (
     Escalation,
     Outcome,
     Transition,
+    due_steps,
     link_event,
     next_due,
     on_classified,
@@ -24,10 +27,11 @@ from complaints_escalation.domain.transitions import (
     unknown_expired,
 )
 from complaints_escalation.metrics import EscalationMetrics, OpenComplaints
-from complaints_escalation.outbound.publisher import Publisher
+from complaints_escalation.outbound.publisher import Outgoing, Publisher, encode_escalated
 from complaints_escalation.outbound.state_store import StateStore
-from complaints_escalation.scheduling.due_message import DueBatch, InvalidDueMessage
+from complaints_escalation.scheduling.due_message import DueBatch, DueMessage, InvalidDueMessage
 from complaints_escalation.scheduling.index import DueEntry
+from complaints_escalation.scheduling.release import Held, Release
 from complaints_escalation.scheduling.timer import RETRY_DELAY, Timer
 from complaints_kit.clock import Clock
 from complaints_kit.records import Origin
@@ -46,6 +50,39 @@ log = logging.getLogger(__name__)
 
 E = TypeVar("E", bound=Event)
 
+# A long batch yields to the event loop this often (sends due meanwhile go out on time).
+YIELD_EVERY = 50
+# Entries per `fired` message (each entry ~60 bytes).
+MAX_FIRED_BATCH = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One complaint's escalations, built and encoded before their instant."""
+
+    complaint_id: str
+    token: int
+    partition: int
+    at: datetime
+    escalations: tuple[Escalation, ...]
+    records: list[Outgoing]
+    state: ComplaintState  # as prepared from (version `token`): recorded without a decode
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """A complaint never classified whose grace window ends at `at` (handed over early by
+    the look-ahead): refused at its instant, not before."""
+
+    complaint_id: str
+    token: int
+    partition: int
+    at: datetime
+
+
+# Where clock views go (complaints.clocks-updated.v1): a batch, delivery awaited once.
+ClockViews = Callable[[Sequence[ComplaintClocksUpdated]], Awaitable[None]]
+
 
 class Handlers:
     """One instance per worker; every method is safe against bad input and redelivery."""
@@ -59,20 +96,28 @@ class Handlers:
         policy: EscalationPolicy,
         clock: Clock,
         metrics: EscalationMetrics,
-        clock_views: Callable[[ComplaintClocksUpdated], Awaitable[None]] | None = None,
+        clock_views: ClockViews | None = None,
+        clock_view_batches: ClockViews | None = None,
         links: Callable[[ComplaintLifecycleEvent], Awaitable[None]] | None = None,
     ) -> None:
         # Where a duplicate's `linked` step goes (complaints.lifecycle.v1, keyed by the original).
         self.links = links
         self.store = store
-        # Where the clocks go after each change (complaints.clocks-updated.v1), for read models.
+        # Where the clocks go after each change (complaints.clocks-updated.v1), for read models:
+        # queued per record (delivered before faust commits the cause), or, after a batch of
+        # fired steps, sent together and awaited once.
         self.clock_views = clock_views
+        self.clock_view_batches = clock_view_batches or clock_views
         self.timer = timer
         self.publisher = publisher
         self.policy = policy
         self.clock = clock
         self.metrics = metrics
         self.open = OpenComplaints(metrics.open_complaints, metrics.open_by_department)
+        # Prepared escalations wait here for their instant; `release.run` is the sending task.
+        self.release: Release[Prepared | Unknown] = Release(clock=clock, send=self.send_held)
+        # Prepared or sent, not yet recorded as fired: not prepared a second time meanwhile.
+        self._in_flight: dict[str, Prepared] = {}
 
     async def classified(self, value: bytes | None, headers: Headers, origin: Origin) -> None:
         self.metrics.events.labels("classified").inc()
@@ -110,7 +155,8 @@ class Handlers:
         await self._publish_clocks(result)
 
     async def due(self, value: bytes | None, origin: Origin) -> None:
-        """Fire the steps due now; publish first, record as fired after (a crash re-emits)."""
+        """Prepare the escalations of entries due now or soon and hold them until their
+        instant (`release` sends them); or, for a `fired` message, record what was sent."""
         self.metrics.events.labels("timer").inc()
         try:
             batch = DueBatch.from_bytes(value)
@@ -118,93 +164,205 @@ class Handlers:
             log.warning("invalid due message dropped", extra={"offset": origin.offset})
             self.metrics.due_dropped.labels("invalid").inc()
             return
+        if batch.fired:
+            await self._record_fired(batch, origin.partition)
+            return
         now = self.clock.now()
-        firing: list[tuple[ComplaintState, tuple[Escalation, ...]]] = []
-        for message in batch.items:
+        held: list[Held[Prepared | Unknown]] = []
+        views: list[ComplaintState] = []
+        for n, message in enumerate(batch.items, 1):
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # a long batch does not hold up sends due meanwhile
+            flying = self._in_flight.get(message.complaint_id)
+            if flying is not None and flying.token == message.token:
+                self.metrics.due_dropped.labels("in_flight").inc()
+                continue
             state = self.store.get(message.complaint_id)
             if state is None:
                 self.metrics.due_dropped.labels("unknown").inc()
                 continue
-            if unknown_expired(state, token=message.token, now=now):
-                await self._refuse_unknown(state, now=now, partition=origin.partition)
+            # Built for the instant it goes out: escalated_at is the due instant (or now).
+            at = max(now, message.due_at)
+            if unknown_expired(state, token=message.token, now=at):
+                if at > now:  # handed over early: held, and refused at its instant
+                    pending = Unknown(state.complaint_id, message.token, origin.partition, at)
+                    held.append(Held(at, origin.partition, pending))
+                else:
+                    await self._refuse_unknown(state, now=now, partition=origin.partition)
                 continue
-            escalations = on_due(state, token=message.token, now=now)
+            escalations = on_due(state, token=message.token, now=at)
             if not escalations:
                 stale = state.version != message.token
                 self.metrics.due_dropped.labels("stale" if stale else "nothing_due").inc()
                 if not stale:  # redelivered after a crash: re-send the fired marks (see _settle)
                     self.store.put(state, partition=origin.partition)
-                    await self._publish_clock_view(state)
+                    views.append(state)
                 self._reschedule(state, origin.partition)
                 continue
-            firing.append((state, escalations))
-        if not firing:
+            prepared = Prepared(
+                complaint_id=state.complaint_id,
+                token=message.token,
+                partition=origin.partition,
+                at=at,
+                escalations=escalations,
+                records=encode_escalated([e.event for e in escalations], now=at),
+                state=state,
+            )
+            self._in_flight[state.complaint_id] = prepared
+            held.append(Held(at, origin.partition, prepared))
+        lookahead = self.timer.lookahead
+        if batch.items and lookahead is not None:
+            first = batch.items[0]
+            lookahead.prepared(
+                (first.complaint_id, first.token), at=self.clock.now(), entries=len(batch.items)
+            )
+        self.release.hold(held)
+        await self._publish_clock_views(views)
+
+    async def send_held(self, held: Sequence[Held[Prepared | Unknown]]) -> None:
+        """At their instant: publish every held escalation still current, wait for the acks
+        once, then ask each partition's agent to record them as fired. A crash before the
+        record re-emits the same escalation ids (the notifier dedups on them). Unknown
+        complaints whose grace has ended go back to their agent as due messages."""
+        ready: list[Prepared] = []
+        refusals: dict[int, list[DueMessage]] = {}
+        for item in held:
+            prepared = item.payload
+            if isinstance(prepared, Unknown):
+                refusals.setdefault(prepared.partition, []).append(
+                    DueMessage(prepared.complaint_id, prepared.token, prepared.at)
+                )
+                continue
+            # The version only (no decode): 10,000 at one instant must not wait for decodes.
+            if self.store.version(prepared.complaint_id) != prepared.token:  # changed meanwhile
+                self._forget(prepared)
+                self.metrics.due_dropped.labels("stale").inc()
+                state = self.store.get(prepared.complaint_id)
+                if state is not None:
+                    self._reschedule(state, prepared.partition)
+                continue
+            ready.append(prepared)
+        for partition, messages in refusals.items():
+            try:  # its agent refuses them (a table write belongs to stream processing)
+                await self.publisher.due(DueBatch(tuple(messages)), partition=partition)
+            except Exception:
+                log.exception("handing unknown complaints back failed; will retry")
+                retry_at = self.clock.now() + RETRY_DELAY
+                for m in messages:
+                    self.timer.schedule(
+                        complaint_id=m.complaint_id,
+                        partition=partition,
+                        due_at=retry_at,
+                        token=m.token,
+                    )
+        if not ready:
             return
         try:
-            await self.publisher.escalated(
-                [e.event for _, escalations in firing for e in escalations], now=now
-            )
+            await self.publisher.escalated([r for p in ready for r in p.records])
+            sent_at = self.clock.now()
+            by_partition: dict[int, list[DueMessage]] = {}
+            for p in ready:
+                by_partition.setdefault(p.partition, []).append(
+                    DueMessage(p.complaint_id, p.token, p.at)
+                )
+            for partition, messages in by_partition.items():
+                for start in range(0, len(messages), MAX_FIRED_BATCH):
+                    chunk = tuple(messages[start : start + MAX_FIRED_BATCH])
+                    await self.publisher.due(DueBatch(chunk, fired=True), partition=partition)
         except Exception:
-            log.exception("publishing escalations failed; will retry", extra={"n": len(firing)})
-            for state, _ in firing:
+            log.exception("publishing escalations failed; will retry", extra={"n": len(ready)})
+            retry_at = self.clock.now() + RETRY_DELAY
+            for p in ready:
+                self._forget(p)
                 self.timer.schedule(
-                    complaint_id=state.complaint_id,
-                    partition=origin.partition,
-                    due_at=self.clock.now() + RETRY_DELAY,
-                    token=state.version,
+                    complaint_id=p.complaint_id,
+                    partition=p.partition,
+                    due_at=retry_at,
+                    token=p.token,
                 )
             return
-        for state, escalations in firing:
-            after = self._fired(state, escalations, now=now, partition=origin.partition)
-            await self._publish_clock_view(after)
+        for p in ready:
+            self._count_fired(p, sent_at=sent_at)
+
+    def _forget(self, prepared: Prepared) -> None:
+        """No longer in flight, unless a newer preparation for the complaint replaced it."""
+        if self._in_flight.get(prepared.complaint_id) is prepared:
+            del self._in_flight[prepared.complaint_id]
+
+    def _count_fired(self, prepared: Prepared, *, sent_at: datetime) -> None:
+        for escalation in prepared.escalations:
+            step = escalation.step
+            lag = (sent_at - step.due_at).total_seconds()
+            self.metrics.escalations.labels(step.kind.value, str(step.level)).inc()
+            self.metrics.steps.labels(step.clock, step.kind.value).inc()
+            self.metrics.fire_lag.observe(max(0.0, lag))
+            log.info(
+                "escalated",
+                extra={
+                    "complaint_id": prepared.complaint_id,
+                    "escalation_id": escalation.event.escalation_id,
+                    "escalation_level": step.level,
+                    "lag_s": lag,
+                },
+            )
+
+    async def _record_fired(self, batch: DueBatch, partition: int) -> None:
+        """Mark the published steps as fired (inside stream processing: a table write), then
+        publish the clock views of the states written (one awaited delivery)."""
+        views: list[ComplaintState] = []
+        for n, message in enumerate(batch.items, 1):
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+            flying = self._in_flight.get(message.complaint_id)
+            if flying is not None and flying.token == message.token:
+                del self._in_flight[message.complaint_id]
+                steps = tuple(e.step for e in flying.escalations)
+            else:
+                flying = None
+            # Re-read: a lifecycle event may have changed the state while the sends went out.
+            if flying is not None and self.store.version(message.complaint_id) == flying.token:
+                current: ComplaintState | None = flying.state  # unchanged: no decode
+            else:
+                current = self.store.get(message.complaint_id)
+            if current is None:
+                continue
+            if flying is None:  # another worker prepared them (a rebalance in between)
+                steps = tuple(
+                    step for step, _ in due_steps(current, token=message.token, now=message.due_at)
+                )
+            after = record_fired(current, steps, at=message.due_at)
+            if after is not current:
+                self.store.put(after, partition=partition)
+            self._reschedule(after, partition)
+            views.append(after)
+        await self._publish_clock_views(views, batch=True)
 
     async def _publish_clocks(self, result: Transition) -> None:
         """After a change (or a redelivery, which may follow a crash before the send)."""
         if result.changed or result.outcome is Outcome.DUPLICATE:
-            await self._publish_clock_view(result.state)
+            await self._publish_clock_views([result.state])
 
-    async def _publish_clock_view(self, state: ComplaintState) -> None:
-        if self.clock_views is None or state.classification is None:
+    async def _publish_clock_views(
+        self, states: Sequence[ComplaintState], *, batch: bool = False
+    ) -> None:
+        publish = self.clock_view_batches if batch else self.clock_views
+        if publish is None:
             return
-        try:
-            view = clocks_updated(state, now=self.clock.now(), calendars=self.policy.calendars)
-        except CalendarError as exc:  # the view only: the state and its clocks stand
-            self.metrics.calendar_errors.labels("clock_view").inc()
-            log.error(
-                "clock view not computable",
-                extra={"complaint_id": state.complaint_id, "error": str(exc)},
-            )
-            return
-        await self.clock_views(view)
-
-    def _fired(
-        self,
-        state: ComplaintState,
-        escalations: tuple[Escalation, ...],
-        *,
-        now: datetime,
-        partition: int,
-    ) -> ComplaintState:
-        for escalation in escalations:
-            step = escalation.step
-            self.metrics.escalations.labels(step.kind.value, str(step.level)).inc()
-            self.metrics.steps.labels(step.clock, step.kind.value).inc()
-            self.metrics.fire_lag.observe(max(0.0, (now - step.due_at).total_seconds()))
-            log.info(
-                "escalated",
-                extra={
-                    "complaint_id": state.complaint_id,
-                    "escalation_id": escalation.event.escalation_id,
-                    "escalation_level": step.level,
-                    "lag_s": (now - step.due_at).total_seconds(),
-                },
-            )
-        # Re-read: a lifecycle event may have changed the state while we awaited the broker.
-        current = self.store.get(state.complaint_id) or state
-        after = record_fired(current, tuple(e.step for e in escalations), at=now)
-        self.store.put(after, partition=partition)
-        self._reschedule(after, partition)
-        return after
+        now = self.clock.now()
+        views: list[ComplaintClocksUpdated] = []
+        for state in states:
+            if state.classification is None:
+                continue
+            try:
+                views.append(clocks_updated(state, now=now, calendars=self.policy.calendars))
+            except CalendarError as exc:  # the view only: the state and its clocks stand
+                self.metrics.calendar_errors.labels("clock_view").inc()
+                log.error(
+                    "clock view not computable",
+                    extra={"complaint_id": state.complaint_id, "error": str(exc)},
+                )
+        if views:
+            await publish(views)
 
     async def _refuse_unknown(
         self, state: ComplaintState, *, now: datetime, partition: int
@@ -287,7 +445,12 @@ class Handlers:
         self.timer.wake()
 
     def revoke(self, partitions: set[int]) -> None:
+        self.release.drop(partitions)  # their new owner fires them from the states
+        for cid in [c for c, p in self._in_flight.items() if p.partition in partitions]:
+            del self._in_flight[cid]
         self.timer.index.revoke(partitions)
+        if self.timer.lookahead is not None:
+            self.timer.lookahead.forget()
         self.open.keep_only(self.timer.index.partitions)
         self.timer.wake()
 

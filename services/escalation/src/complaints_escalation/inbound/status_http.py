@@ -48,9 +48,11 @@ class StatusServer(OpsServer):
         calendars: Calendars,
         clock: Clock,
         token: str = "",
+        partitions: int = COMPLAINT_PARTITIONS,
     ) -> None:
         super().__init__(registry=registry, ready=ready, host=host, port=port)
         self._token = token
+        self._partitions = partitions  # KAFKA_TOPIC_PARTITIONS: where producers put the keys
         self._store = store
         self._owned = owned
         self._calendars = calendars
@@ -75,7 +77,7 @@ class StatusServer(OpsServer):
         return await super().respond(path)
 
     def _complaint(self, complaint_id: str) -> tuple[int, str, bytes]:
-        partition = partition_of(complaint_id)
+        partition = partition_of(complaint_id, self._partitions)
         state = self._store.get(complaint_id)
         if state is None:
             owned = partition in self._owned()

@@ -61,6 +61,9 @@ class KpiStore:
     def get(self, complaint_id: str) -> ComplaintState | None:
         return self._inner.get(complaint_id)
 
+    def version(self, complaint_id: str) -> int | None:
+        return self._inner.version(complaint_id)
+
     def put(self, state: ComplaintState, *, partition: int) -> None:
         before = self._inner.get(state.complaint_id)  # decoded already: the handler read it
         self._inner.put(state, partition=partition)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -21,8 +22,27 @@ from complaints_schemas.events import (
 SOURCE = "/services/escalation"
 
 
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """An escalation encoded ahead of its instant: only the send is left."""
+
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+def encode_escalated(events: Sequence[ComplaintEscalated], *, now: datetime) -> list[Outgoing]:
+    """CloudEvents records whose id is the deterministic escalation id (a re-emission is
+    identical)."""
+    out = []
+    for event in events:
+        record = encode(event, source=SOURCE, id=event.escalation_id, time=now)
+        out.append(Outgoing(record.key, record.value, _headers(record)))
+    return out
+
+
 class Publisher(Protocol):
-    async def escalated(self, events: Sequence[ComplaintEscalated], *, now: datetime) -> None:
+    async def escalated(self, records: Sequence[Outgoing]) -> None:
         """Publish them all and wait until the broker has every one."""
         ...
 
@@ -31,7 +51,17 @@ class Publisher(Protocol):
     async def due(self, batch: DueBatch, *, partition: int) -> None: ...
 
 
+class BatchSender(Protocol):
+    async def send_all(self, topic: str, records: Sequence[Outgoing]) -> None:
+        """Send them all; return once the broker has every one."""
+        ...
+
+
 class FaustPublisher:
+    """Escalations, and clock views after fired steps, through `batches` (one awaited
+    delivery per batch) when given, else through faust; dead letters, other clock views and
+    due messages through faust."""
+
     def __init__(
         self,
         *,
@@ -40,8 +70,10 @@ class FaustPublisher:
         due: TopicT,
         clocks: TopicT | None = None,
         lifecycle: TopicT | None = None,
+        batches: BatchSender | None = None,
     ) -> None:
         self._escalated = escalated
+        self._batches = batches
         self._rejected = rejected
         self._due = due
         self._clocks = clocks
@@ -57,29 +89,40 @@ class FaustPublisher:
         )
         await sent
 
-    async def clocks(self, event: ComplaintClocksUpdated) -> None:
-        """A complaint's clocks; the id names complaint and state version (a resend is equal)."""
+    async def clocks(self, events: Sequence[ComplaintClocksUpdated]) -> None:
+        """Complaints' clocks, queued on faust's producer; each id names complaint and state
+        version (a resend is equal). Delivery is not awaited per record: faust flushes its
+        producer before it commits the offsets of the records that caused them (as for the
+        table's changelog writes), so a crash before delivery redelivers the cause and the
+        handler publishes the view again."""
         if self._clocks is None:
             return
-        record = encode(
-            event, source=SOURCE, id=f"{event.complaint_id}@{event.version}", time=event.updated_at
-        )
-        sent = await self._clocks.send(
-            key=record.key, value=record.value, headers=_headers(record), force=True
-        )
-        await sent
-
-    async def escalated(self, events: Sequence[ComplaintEscalated], *, now: datetime) -> None:
-        # Sent together, then awaited together: one broker round trip for a burst.
-        pending = []
-        for event in events:
-            # The CloudEvents id is the deterministic escalation id: a re-emission is identical.
-            record = encode(event, source=SOURCE, id=event.escalation_id, time=now)
-            pending.append(
-                await self._escalated.send(
-                    key=record.key, value=record.value, headers=_headers(record), force=True
-                )
+        for record in _clock_records(events):
+            await self._clocks.send(
+                key=record.key, value=record.value, headers=record.headers, force=True
             )
+
+    async def clock_batches(self, events: Sequence[ComplaintClocksUpdated]) -> None:
+        """Many complaints' clocks at once (after fired steps), awaited once through
+        `batches` (faust's producer, one send per record, otherwise)."""
+        if self._clocks is None:
+            return
+        if self._batches is None:
+            await self.clocks(events)
+            return
+        await self._batches.send_all(self._clocks.get_topic_name(), _clock_records(events))
+
+    async def escalated(self, records: Sequence[Outgoing]) -> None:
+        if self._batches is not None:
+            await self._batches.send_all(self._escalated.get_topic_name(), records)
+            return
+        # Sent together, then awaited together: one broker round trip for a batch.
+        pending = [
+            await self._escalated.send(
+                key=record.key, value=record.value, headers=record.headers, force=True
+            )
+            for record in records
+        ]
         await asyncio.gather(*pending)
 
     async def rejected(self, event: ComplaintRejected, *, id: str) -> None:
@@ -95,6 +138,17 @@ class FaustPublisher:
             key=batch.items[0].complaint_id.encode(), value=batch.to_bytes(), partition=partition
         )
         await sent
+
+
+def _clock_records(events: Sequence[ComplaintClocksUpdated]) -> list[Outgoing]:
+    """Each id names complaint and state version: a resend is equal."""
+    out = []
+    for event in events:
+        record = encode(
+            event, source=SOURCE, id=f"{event.complaint_id}@{event.version}", time=event.updated_at
+        )
+        out.append(Outgoing(record.key, record.value, _headers(record)))
+    return out
 
 
 def _headers(record: KafkaRecord) -> list[tuple[str, bytes]]:

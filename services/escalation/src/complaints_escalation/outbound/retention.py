@@ -38,6 +38,8 @@ PURGE_TOKEN = -1
 
 class DeletableStore(Protocol):
     def get(self, complaint_id: str) -> ComplaintState | None: ...
+
+    def version(self, complaint_id: str) -> int | None: ...
     def put(self, state: ComplaintState, *, partition: int) -> None: ...
     def delete(self, complaint_id: str) -> None: ...
     def entries(self) -> Iterator[tuple[int, ComplaintState]]: ...
@@ -94,6 +96,9 @@ class RetainingStore:
                 log.info("closed complaint purged", extra={"complaint_id": complaint_id})
                 return None
         return state
+
+    def version(self, complaint_id: str) -> int | None:
+        return self._inner.version(complaint_id)
 
     def peek(self, complaint_id: str) -> ComplaintState | None:
         """Read without purging (the sweeper, outside stream processing)."""

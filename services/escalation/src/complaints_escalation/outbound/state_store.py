@@ -17,6 +17,10 @@ log = logging.getLogger(__name__)
 class StateStore(Protocol):
     def get(self, complaint_id: str) -> ComplaintState | None: ...
 
+    def version(self, complaint_id: str) -> int | None:
+        """The stored state's version, without decoding the state."""
+        ...
+
     def put(self, state: ComplaintState, *, partition: int) -> None: ...
 
     def delete(self, complaint_id: str) -> None:
@@ -64,6 +68,18 @@ class TableStateStore:
         self._remember(complaint_id, raw, state)
         return state
 
+    def version(self, complaint_id: str) -> int | None:
+        raw = self._table.get(complaint_id)
+        if raw is None:
+            return None
+        hit = self._recent.get(complaint_id)
+        if hit is not None and hit[0] is raw:
+            return hit[1].version
+        try:
+            return state_codec.summary(complaint_id, raw).token
+        except UnreadableState:
+            return None
+
     def put(self, state: ComplaintState, *, partition: int) -> None:
         raw = state_codec.encode(state, partition=partition)
         self._table[state.complaint_id] = raw
@@ -106,6 +122,10 @@ class MemoryStateStore:
     def get(self, complaint_id: str) -> ComplaintState | None:
         found = self.data.get(complaint_id)
         return None if found is None else found[1]
+
+    def version(self, complaint_id: str) -> int | None:
+        found = self.data.get(complaint_id)
+        return None if found is None else found[1].version
 
     def put(self, state: ComplaintState, *, partition: int) -> None:
         self.data[state.complaint_id] = (partition, state)

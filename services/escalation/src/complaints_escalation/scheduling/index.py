@@ -62,6 +62,27 @@ class DueIndex:
         tops = [top.due_at for top in (self._top(p) for p in list(self._heaps)) if top is not None]
         return min(tops, default=None)
 
+    def upcoming(self, until: datetime) -> list[DueEntry]:
+        """Every live entry due at or before `until`, earliest first (nothing removed).
+
+        Walks each heap only below entries that are due by then: O(k log k) for k entries,
+        whatever the index holds beyond `until`.
+        """
+        out: list[DueEntry] = []
+        live = self._live
+        for heap in self._heaps.values():
+            stack = [0] if heap else []
+            while stack:
+                i = stack.pop()
+                entry = heap[i]
+                if entry.due_at > until:
+                    continue
+                if live.get(entry.complaint_id) == entry:
+                    out.append(entry)
+                stack.extend(j for j in (2 * i + 1, 2 * i + 2) if j < len(heap))
+        out.sort()
+        return out
+
     def pop_due(self, now: datetime) -> list[DueEntry]:
         """Remove and return every live entry due at or before `now`, earliest first."""
         out: list[DueEntry] = []
