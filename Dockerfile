@@ -3,7 +3,7 @@
 #   notifier, cli; podman and buildah take the same arguments)
 # Multi-stage: uv, pinned, resolves each target's packages from uv.lock in a build stage;
 # the runtime stage gets only the virtual environment and config, and runs as uid 10001
-# with nothing writable but its data directory and /tmp (docs/decisions/0002-images.md).
+# with nothing writable but its data directory and /tmp (docs/decisions/0007-images.md).
 # The base is pinned to a Python patch release and Debian release; a release pipeline
 # that reaches the registry adds the digest (PYTHON_BASE=python:...@sha256:...).
 ARG PYTHON_BASE=docker.io/library/python:3.11.14-slim-bookworm

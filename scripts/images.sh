@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds every image of the Dockerfile (intake, classifier, escalation, notifier, cli) with the
 # container runtime found here, and checks each starts as it should (tests/deploy/test_images.py
-# drives it; docs/decisions/0002-images.md says why podman and how it runs on a build machine).
+# drives it; docs/decisions/0007-images.md says why podman and how it runs on a build machine).
 #
 #   scripts/images.sh runtime      print the runtime used (docker with an engine, else podman,
 #                                  else buildah), or exit 3 when there is none

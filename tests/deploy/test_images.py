@@ -1,7 +1,7 @@
 """Each image of the Dockerfile builds and starts as deployed: as uid 10001 on a read-only root
 filesystem (only /tmp and /data writable), ready against a real broker, and stopped cleanly by
 SIGTERM. Built with the container runtime scripts/images.sh finds (podman from Debian here;
-docs/decisions/0002-images.md); skipped, saying so, on a machine with none."""
+docs/decisions/0007-images.md); skipped, saying so, on a machine with none."""
 
 from __future__ import annotations
 

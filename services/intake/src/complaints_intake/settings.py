@@ -40,7 +40,7 @@ class IntakeSettings(OpsSettings):
     dedup_max_entries: int = Field(default=100_000, ge=1)
     # Read complaints.accepted.v1 back (from now - dedup_ttl at start, then tailed), so a resend
     # that reaches another intake process or comes after a restart is a duplicate too
-    # (docs/decisions/0005-intake-dedup-across-processes.md). Off: this process's memory only.
+    # (docs/decisions/0008-intake-dedup-across-processes.md). Off: this process's memory only.
     dedup_shared: bool = True
     # How long a complaint not seen here waits for that read to reach the broker's end; past
     # it, the complaint is published as new (a redelivery downstream if it was not).
