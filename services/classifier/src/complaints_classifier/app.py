@@ -11,6 +11,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CollectorRegistry
 
@@ -164,6 +165,18 @@ class ClassifierService:
     reloads: RuleReloads
 
 
+def stream_consumer_config(settings: ClassifierSettings, kafka: KafkaSettings) -> dict[str, Any]:
+    """The group consumer's settings: large fetches, static membership when named."""
+    static = {"group.instance.id": settings.group_instance_id} if settings.group_instance_id else {}
+    return consumer_config(
+        kafka,
+        settings.app_id,
+        # Fetch in large batches: the loop takes what has arrived, up to max_batch.
+        **{"fetch.wait.max.ms": 50, "queued.min.messages": 4 * settings.max_batch},
+        **static,
+    )
+
+
 def build_service(
     settings: ClassifierSettings,
     kafka: KafkaSettings,
@@ -203,12 +216,7 @@ def build_service(
         else None,
     )
     readiness = Readiness()
-    consumer = consumer_config(
-        kafka,
-        settings.app_id,
-        # Fetch in large batches: the loop takes what has arrived, up to max_batch.
-        **{"fetch.wait.max.ms": 50, "queued.min.messages": 4 * settings.max_batch},
-    )
+    consumer = stream_consumer_config(settings, kafka)
     # Reads changelog partitions by assignment; never subscribes, never commits.
     restorer = consumer_config(kafka, f"{settings.app_id}-restore")
     ops = OpsServer(

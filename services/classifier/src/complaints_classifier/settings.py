@@ -39,6 +39,10 @@ class ClassifierSettings(OpsSettings):
     # with this key (domain/identity.py); unset: by the channel's customer id only. Changing it
     # starts every customer's history afresh (the hashes change).
     identity_key: SecretStr | None = Field(default=None, min_length=16)
+    # Static group membership (KIP-345): a stable name per worker (the StatefulSet's pod name).
+    # A worker restarted under it within the session timeout gets its partitions back at once
+    # instead of waiting out its old member's session. Two live workers must never share one.
+    group_instance_id: str | None = None
     app_id: str = Field(
         default="complaints-classifier",
         description="The consumer group and the prefix of the internal topics.",
