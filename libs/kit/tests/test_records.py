@@ -133,6 +133,21 @@ def test_a_partition_without_progress_between_two_checks_is_stalled() -> None:
     assert gaps.stalled(ends, committed) == {("t", 0): 6}  # 0 stopped at 6 while 9 exist
 
 
+def test_nothing_is_stalled_while_a_record_is_being_handled() -> None:
+    """A handler blocked for minutes (a flush under a burst) is not a consumer stall."""
+    gaps = OffsetGaps()
+    gaps.missing_from(Origin("t", 0, 4))
+    ends = {("t", 0): 9, ("t", 1): 30}
+    committed = {("t", 1): 12}
+    assert gaps.stalled(ends, committed) == {}
+    gaps.handling += 1
+    assert gaps.stalled(ends, committed) == {}  # no progress, but the agent is busy
+    assert gaps.stalled(ends, committed) == {}
+    gaps.handling -= 1
+    assert gaps.stalled(ends, committed) == {}  # the interval starts again after it
+    assert gaps.stalled(ends, committed) == {("t", 0): 5, ("t", 1): 12}
+
+
 def test_a_partition_starts_at_its_committed_offset_unless_records_were_seen() -> None:
     gaps = OffsetGaps()
     gaps.expect(("t", 0), 4)

@@ -85,6 +85,9 @@ class OffsetGaps:
     def __init__(self) -> None:
         self._next: dict[tuple[str, int], int] = {}
         self._at_last_check: dict[tuple[str, int], int | None] = {}
+        # Records being handled now: while one takes long (a producer flush under a burst),
+        # the other partitions wait on the agent, not on the consumer.
+        self.handling = 0
 
     def expect(self, key: tuple[str, int], offset: int | None) -> None:
         """Where a partition starts (its committed offset), unless records of it were seen:
@@ -107,7 +110,11 @@ class OffsetGaps:
         """Partitions with records beyond the next expected offset (or, if none was seen yet,
         the committed one) and none received since the previous call: where to read from.
         faust can leave a partition unfetched after a restart; this names it on the next call.
+        While a record is being handled nothing is stalled, and the interval starts again.
         """
+        if self.handling:
+            self._at_last_check = {}  # the next call is a first look
+            return {}
         stalled = {}
         for key, end in ends.items():
             start = self._next.get(key, committed.get(key))

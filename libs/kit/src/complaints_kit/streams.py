@@ -160,7 +160,11 @@ async def _handle_events(
                 extra={**origin.log_fields(), "from_offset": missing},
             )
             await consumer.seek(message.tp, missing)
-        await handle_record(handled, origin=origin, failed=dead_letter, retryable=(KafkaError,))
+        gaps.handling += 1
+        try:
+            await handle_record(handled, origin=origin, failed=dead_letter, retryable=(KafkaError,))
+        finally:
+            gaps.handling -= 1
 
 
 STALL_CHECK_S = 10.0
