@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import os
@@ -45,6 +46,20 @@ class ShiftedClock(SystemClock):
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self._offset
+
+
+async def sleep_until_or_woken(clock: Clock, wake: asyncio.Event, until: datetime | None) -> None:
+    """Until the instant (never, if None) or until `wake` is set, whichever comes first."""
+    waiters: list[asyncio.Future[object]] = [asyncio.ensure_future(wake.wait())]
+    if until is not None:
+        waiters.append(asyncio.ensure_future(clock.sleep_until(until)))
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in waiters:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 def service_clock(environ: Mapping[str, str] = os.environ) -> Clock:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from confluent_kafka import Consumer
 from fastapi import FastAPI
@@ -166,35 +167,28 @@ class IntakeRuntime:
                     await asyncio.wait_for(self._stop.wait(), timeout=PROVISION_RETRY)
 
     async def _stop_accepted_log(self) -> None:
-        task = self._accepted_task
-        if task is None:
-            return
-        try:
-            await asyncio.wait_for(
-                asyncio.shield(task), timeout=self._settings.shutdown_timeout.total_seconds()
-            )
-        except TimeoutError:
-            task.cancel()
-        except Exception:
-            pass  # already logged by _log_accepted_log_exit
+        if self._accepted_task is not None:
+            await _stopped(self._accepted_task, self._settings.shutdown_timeout, "accepted log")
         self._accepted_task = None
         self._accepted_log = None
 
     async def _stop_consumer(self) -> None:
-        task = self._consumer_task
-        if task is None:
-            return
-        try:
-            await asyncio.wait_for(
-                asyncio.shield(task), timeout=self._settings.shutdown_timeout.total_seconds()
-            )
-        except TimeoutError:
-            log.warning("consumer did not stop in time; cancelling")
-            task.cancel()
-        except Exception:
-            pass  # already logged by _log_consumer_exit
+        if self._consumer_task is not None:
+            await _stopped(self._consumer_task, self._settings.shutdown_timeout, "consumer")
         self._consumer_task = None
         self._consumer = None
+
+
+async def _stopped(task: asyncio.Task[None], grace: timedelta, name: str) -> None:
+    """Wait for a task told to stop; cancel it when it does not in time. Its failure was
+    logged by its done callback."""
+    try:
+        await asyncio.wait_for(asyncio.shield(task), timeout=grace.total_seconds())
+    except TimeoutError:
+        log.warning("task did not stop in time; cancelling", extra={"task": name})
+        task.cancel()
+    except Exception:
+        pass
 
 
 def _log_accepted_log_exit(task: asyncio.Task[None]) -> None:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import itertools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
-from complaints_kit.clock import Clock
+from complaints_kit.clock import Clock, sleep_until_or_woken
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +80,4 @@ class Release(Generic[P]):
             await self._sleep(self._heap[0][0] if self._heap else None)
 
     async def _sleep(self, until: datetime | None) -> None:
-        waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
-        if until is not None:
-            waiters.append(asyncio.ensure_future(self._clock.sleep_until(until)))
-        try:
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in waiters:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await sleep_until_or_woken(self._clock, self._wake, until)

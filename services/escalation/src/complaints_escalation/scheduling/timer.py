@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from complaints_escalation.scheduling.index import DueEntry, DueIndex
-from complaints_kit.clock import Clock
+from complaints_kit.clock import Clock, sleep_until_or_woken
 
 log = logging.getLogger(__name__)
 
@@ -180,13 +178,4 @@ class Timer:
                 )
 
     async def _sleep(self, until: datetime | None) -> None:
-        waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
-        if until is not None:
-            waiters.append(asyncio.ensure_future(self._clock.sleep_until(until)))
-        try:
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in waiters:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await sleep_until_or_woken(self._clock, self._wake, until)
