@@ -20,7 +20,7 @@ from complaints_schemas.events import ComplaintClassified, ComplaintRejected, Sc
 from complaints_schemas.topics import ACCEPTED, CLASSIFIED, REJECTED
 
 from .factories import complaint
-from .worker import Classifier, Records, read_until, start_classifier
+from .worker import Classifier, Records, decisions_in, read_until, start_classifier
 
 pytestmark = pytest.mark.kafka
 
@@ -77,8 +77,7 @@ def test_classifies_over_the_broker(classifier: Classifier, kafka_settings: Kafk
     wanted = {c.complaint_id for c in [*similar, risky]}
 
     def ours(records: Records) -> dict[str, ComplaintClassified]:
-        events = (decode(ComplaintClassified, value, headers) for value, headers in records)
-        return {e.data.complaint_id: e.data for e in events if e.data.complaint_id in wanted}
+        return {e.complaint_id: e for e, _ in decisions_in(records) if e.complaint_id in wanted}
 
     records = read_until(
         kafka_settings.bootstrap_servers,
@@ -106,11 +105,7 @@ def test_classifies_over_the_broker(classifier: Classifier, kafka_settings: Kafk
     assert any(r.rule.endswith(".risk") and "regulator" in r.detail for r in risk.reasons)
 
     # CloudEvents binary mode, keyed by complaint id, id = complaint id.
-    _, headers = next(
-        (v, h)
-        for v, h in records
-        if decode(ComplaintClassified, v, h).data.complaint_id == risky.complaint_id
-    )
+    headers = next(h for e, h in decisions_in(records) if e.complaint_id == risky.complaint_id)
     attributes = dict(headers)
     assert attributes["ce_source"] == b"/services/classifier"
     assert attributes["ce_id"] == risky.complaint_id.encode()

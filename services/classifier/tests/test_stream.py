@@ -13,12 +13,12 @@ from confluent_kafka import Producer
 
 from complaints_kit.kafka import producer_config, read_topic
 from complaints_kit.settings import KafkaSettings
-from complaints_schemas.cloudevents import decode, encode
+from complaints_schemas.cloudevents import encode
 from complaints_schemas.events import ComplaintAccepted, ComplaintClassified, Scope
 from complaints_schemas.topics import ACCEPTED, CLASSIFIED
 
 from .factories import complaint
-from .worker import Records, read_until, start_classifier
+from .worker import Records, decisions_in, read_until, start_classifier
 
 pytestmark = pytest.mark.kafka
 
@@ -50,8 +50,7 @@ def publish(settings: KafkaSettings, complaints: list[ComplaintAccepted]) -> Non
 
 
 def decisions(records: Records, wanted: set[str]) -> list[ComplaintClassified]:
-    events = (decode(ComplaintClassified, value, headers).data for value, headers in records)
-    return [e for e in events if e.complaint_id in wanted]
+    return [e for e, _ in decisions_in(records) if e.complaint_id in wanted]
 
 
 def classified(settings: KafkaSettings, wanted: set[str]) -> list[ComplaintClassified]:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -16,11 +16,23 @@ from confluent_kafka import Consumer
 
 from complaints_cli.broker import free_port
 from complaints_kit.settings import KafkaSettings
+from complaints_schemas.cloudevents import DecodeError, decode
+from complaints_schemas.events import ComplaintClassified
 
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
 
 Records = list[tuple[bytes | None, list[tuple[str, bytes]]]]
+
+
+def decisions_in(records: Records) -> Iterator[tuple[ComplaintClassified, list[tuple[str, bytes]]]]:
+    """The decisions on the shared classified topic, with their headers; records that are not
+    events (the bad-input fault tests plant some there) are skipped."""
+    for value, headers in records:
+        try:
+            yield decode(ComplaintClassified, value, headers).data, headers
+        except DecodeError:
+            continue
 
 
 class Classifier:
