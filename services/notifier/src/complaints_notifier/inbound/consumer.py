@@ -161,24 +161,19 @@ class EscalationConsumer:
         superseded by the next one (offsets are cumulative); one never superseded leaves its
         records to be consumed again after a restart, where the dedup log drops them."""
         offsets = self._tracker.committable()
-        if not offsets:
-            return
-        try:
-            self._consumer.commit(
-                offsets=[TopicPartition(t, p, o) for t, p, o in offsets], asynchronous=True
-            )
-        except KafkaException as exc:
-            self._metrics.commits.labels("error").inc()
-            log.warning("commit failed; retrying later", extra={"error": str(exc)})
-            return
-        self._tracker.committed(offsets)
-        self._metrics.commits.labels("ok").inc()
+        if offsets:
+            self._commit_offsets(offsets, asynchronous=True)
 
     def _commit_sync(self, offsets: list[tuple[str, int, int]]) -> None:
+        self._commit_offsets(offsets, asynchronous=False)
+
+    def _commit_offsets(self, offsets: list[tuple[str, int, int]], *, asynchronous: bool) -> None:
+        partitions = [TopicPartition(t, p, o) for t, p, o in offsets]
         try:
-            self._consumer.commit(
-                offsets=[TopicPartition(t, p, o) for t, p, o in offsets], asynchronous=False
-            )
+            if asynchronous:  # two calls: the client's typing overloads on the literal
+                self._consumer.commit(offsets=partitions, asynchronous=True)
+            else:
+                self._consumer.commit(offsets=partitions, asynchronous=False)
         except KafkaException as exc:
             self._metrics.commits.labels("error").inc()
             log.warning("commit failed; retrying later", extra={"error": str(exc)})
