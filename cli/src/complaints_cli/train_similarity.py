@@ -24,9 +24,9 @@ import numpy as np
 from complaints_classifier.domain.content import ContentClassifier, ContentDecision
 from complaints_classifier.domain.rules import RuleSet
 from complaints_classifier.domain.window import WindowState, add_to_window
+from complaints_classifier.evaluation import corpus_complaint
 from complaints_classifier.model.features import complaint_text
 from complaints_classifier.model.likeness import GLOSS_STOP, VIEWS, Likeness, idf_table, stem
-from complaints_schemas.events import Channel, ComplaintAccepted, Customer
 
 THRESHOLDS = (0.05, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
 UNRELATED_MERGED = 0.02  # the floor: at most 2 % of unrelated pairs in one group
@@ -175,18 +175,7 @@ def arrivals(
     start = datetime(2026, 1, 5, tzinfo=UTC)
     out = []
     for row in sorted(rows, key=lambda r: (r["minute"], r["id"])):
-        at = start + timedelta(minutes=row["minute"])
-        complaint = ComplaintAccepted(
-            channel=Channel.OTHER,
-            channel_event_id=row["id"],
-            customer=Customer(id=row["customer"]["id"]),
-            title=row["title"][:200],
-            description=row["description"],
-            occurred_at=at,
-            complaint_id=row["id"],
-            accepted_at=at,
-            language=row.get("language", "zh"),
-        )
+        complaint = corpus_complaint(row, at=start + timedelta(minutes=row["minute"]))
         out.append((row, classifier.classify(complaint)))
     return out
 

@@ -58,15 +58,26 @@ def load_corpus(corpus: Path, part: str) -> list[Labelled]:
                 continue
             try:
                 raw = json.loads(line)
-                raw.setdefault("accepted_at", (start + len(items) * timedelta(days=1)).isoformat())
-                raw["customer"] = {
-                    k: v for k, v in raw["customer"].items() if k in ("id", "tier", "annual_spend")
-                }
-                raw["title"] = raw["title"][:200]
-                items.append(_labelled(raw))
+                items.append(_labelled(_corpus_row(raw, at=start + len(items) * timedelta(days=1))))
             except (ValueError, KeyError) as exc:
                 raise ValueError(f"{path}: line {number}: {exc}") from exc
     return items
+
+
+def corpus_complaint(row: dict[str, Any], *, at: datetime) -> ComplaintAccepted:
+    """A corpus writer's row as intake would have accepted it (at `at`, unless it says)."""
+    return _labelled(_corpus_row(row, at=at)).complaint
+
+
+def _corpus_row(row: dict[str, Any], *, at: datetime) -> dict[str, Any]:
+    """The writers' extra customer fields dropped, the title cut to intake's 200 characters."""
+    customer = {k: v for k, v in row["customer"].items() if k in ("id", "tier", "annual_spend")}
+    return {
+        "accepted_at": at.isoformat(),
+        **row,
+        "customer": customer,
+        "title": row["title"][:200],
+    }
 
 
 def _labelled(raw: dict[str, Any]) -> Labelled:
