@@ -99,6 +99,33 @@ def test_an_acknowledgement_ends_an_uncapped_repeat(tmp_path: Path) -> None:
     assert next_due(clock.state) is None
 
 
+def test_a_worker_back_after_a_day_down_sends_one_reminder_not_all_it_missed(
+    tmp_path: Path,
+) -> None:
+    policy = policy_with(tmp_path, "none")
+    state = on_classified(None, classified("R-5", scope=Scope.RISK), policy=policy).state  # type: ignore[arg-type]
+    clock = FakeClock(state)
+    t0 = clock.now
+    clock.advance_to(t0 + 15 * MIN)  # levels 1 and 2 on time
+    back = t0 + 25 * H  # down from then on; repeats 1..49 were due meanwhile
+    due = on_due(clock.state, token=clock.state.version, now=back)
+    assert [(e.step.level, e.step.repeat) for e in due] == [(2, 49)]
+    clock.state = record_fired(clock.state, tuple(e.step for e in due), at=back)
+    # Then on schedule again: the 50th at its own instant, not at once.
+    assert next_due(clock.state) == t0 + 10 * MIN + 50 * 30 * MIN
+
+
+def test_a_capped_repeat_caught_up_is_its_last_one(tmp_path: Path) -> None:
+    policy = policy_with(tmp_path, "4")
+    state = on_classified(None, classified("R-6", scope=Scope.RISK), policy=policy).state  # type: ignore[arg-type]
+    t0 = state.clocks[0].started_at
+    due = on_due(state, token=state.version, now=t0 + 24 * H)
+    # Both levels (each reaches other people), then only the last of the four reminders.
+    assert [(e.step.level, e.step.repeat) for e in due] == [(1, 0), (2, 0), (2, 4)]
+    after = record_fired(state, tuple(e.step for e in due), at=t0 + 24 * H)
+    assert next_due(after) is None
+
+
 def test_the_seeds_risk_chain_repeats_to_the_executive_until_acknowledged() -> None:
     state = on_classified(None, classified("R-3", scope=Scope.RISK), policy=SEEDS).state
     risk = state.clock("risk")

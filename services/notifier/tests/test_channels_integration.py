@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -194,11 +195,18 @@ def test_a_robot_over_its_limit_gets_one_digest_not_dropped_alerts(
             what=f"all 12 recorded as delivered (log: {notifier.log_path})",
         )
         messages = ding.delivered()
-        # Burst of 5 (a quarter of 20/min), then the other 7 in ONE digest at the next token.
-        assert len(messages) == 6
-        assert sum("条合并" in m.body["markdown"]["text"] for m in messages) == 1
-        assert "【7条合并】" in messages[-1].body["markdown"]["text"]
-        assert notifier.metric("complaints_notifier_digested_total", channel="ding") == 7
+        # A burst of 5 (a quarter of 20/min) goes out at once; what arrives while the robot
+        # has no token waits and goes in a digest at the next one. How many tokens come back
+        # while 12 trickle in depends on the machine's load (the exact counts are tested on a
+        # fake clock in test_grouping), so count what must hold: each alert once, in a digest
+        # or alone, and at least one digest.
+        texts = [m.body["markdown"]["text"] for m in messages]
+        digests = [int(n) for t in texts for n in re.findall(r"【(\d+)条合并】", t)]
+        alone = sum("条合并" not in t for t in texts)
+        assert alone >= 5
+        assert digests
+        assert alone + sum(digests) == 12
+        assert notifier.metric("complaints_notifier_digested_total", channel="ding") == sum(digests)
         assert ding.hits == ding.delivered()  # nothing refused: stayed under the limit
     finally:
         notifier.stop_quietly()

@@ -114,20 +114,29 @@ class SlaClock:
         return self.name if self.cycle == 0 else f"{self.name}#{self.cycle}"
 
     def next_repeat(self, fired: Collection[str]) -> int | None:
-        """The first repeat of the top level not in `fired` (repeats fire in order), or None
-        when the chain does not repeat or its cap is reached; computed, never listed, so an
-        unbounded repeat costs one pass over `fired`."""
+        """The repeat of the top level after the last one in `fired`, or None when the chain
+        does not repeat or its cap is reached; computed, never listed, so an unbounded repeat
+        costs one pass over `fired`. After the last: repeats missed while the service was
+        down are not in `fired` (see `steps(catch_up=True)`)."""
         chain = self.spec.chain
         if chain.repeat_every is None:
             return None
         prefix = f"{self.clock_id}:breach:{chain.levels[-1].level}:"
-        # The top level's repeat 0 and repeats 1..n fired in order: n + 1 keys with the prefix.
-        repeat = max(1, sum(1 for key in fired if key.startswith(prefix)))
-        while f"{prefix}{repeat}" in fired:
-            repeat += 1
+        repeat = 1 + max(
+            (int(key[len(prefix) :]) for key in fired if key.startswith(prefix)), default=0
+        )
         if chain.max_repeats is not None and repeat > chain.max_repeats:
             return None
         return repeat
+
+    def repeats_due_by(self, at: datetime) -> int:
+        """How many repeats of the top level are due by `at` (capped)."""
+        chain = self.spec.chain
+        if chain.repeat_every is None:
+            return 0
+        since = at - (self.deadline + chain.levels[-1].after)
+        count = max(0, since // chain.repeat_every)
+        return count if chain.max_repeats is None else min(count, chain.max_repeats)
 
     def repeat_due(self, repeat: int) -> datetime:
         chain = self.spec.chain
@@ -158,12 +167,14 @@ class SlaClock:
         return best
 
     def steps(
-        self, *, until: datetime | None = None, fired: Collection[str] = ()
+        self, *, until: datetime | None = None, fired: Collection[str] = (), catch_up: bool = False
     ) -> Iterator[Step]:
         """Warnings, breach level 1 at the deadline, then the chain's later levels and repeats.
 
-        Repeats start at the first not in `fired` and end at the cap, or at `until` (needed
-        when the chain repeats without a cap)."""
+        Repeats start after the last in `fired` and end at the cap, or at `until` (needed
+        when the chain repeats without a cap). With `catch_up`, of the repeats due by `until`
+        only the latest is listed: a worker back after a day down sends the owner one
+        reminder, not the 48 it missed."""
         for i, at in enumerate(self.warn_at):
             if at is None:  # passed before the current run
                 continue
@@ -185,6 +196,8 @@ class SlaClock:
             return
         if until is None and chain.max_repeats is None:
             raise ValueError("an uncapped repeat lists its steps only up to an instant")
+        if catch_up and until is not None:
+            repeat = max(repeat, self.repeats_due_by(until))
         while chain.max_repeats is None or repeat <= chain.max_repeats:
             at = self.repeat_due(repeat)
             if until is not None and at > until:

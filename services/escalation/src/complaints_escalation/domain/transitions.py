@@ -216,7 +216,7 @@ def due_steps(state: ComplaintState, *, token: int, now: datetime) -> list[tuple
             (step, clock)
             for clock in state.clocks
             if clock.alerting and not inhibited(clock, state.clocks)
-            for step in clock.steps(until=now, fired=fired)
+            for step in clock.steps(until=now, fired=fired, catch_up=True)
             if step.due_at <= now and step.key not in fired
         ),
         key=lambda pair: (pair[0].due_at, pair[0].kind is EscalationKind.BREACH, pair[0].level),
