@@ -189,6 +189,10 @@ class LifecycleAction(StrEnum):
     # reported again (the classifier's duplicate_of): it joined this one and runs no chain of
     # its own. Published by the escalation service, keyed by this (the original) complaint.
     LINKED = "linked"
+    # A cluster opened (scope common) after this complaint was classified individual: it
+    # became a member (`cluster_id`, `cluster_size` when it opened), so its own alerts yield to
+    # the cluster's thread. Published by the classifier, keyed by this (the member) complaint.
+    CLUSTERED = "clustered"
 
 
 # Steps only an operator's tool publishes; intake refuses them from channels.
@@ -196,7 +200,7 @@ OPERATOR_ACTIONS = frozenset(
     {LifecycleAction.POLICY_REAPPLIED, LifecycleAction.CALENDAR_RECOMPUTED}
 )
 # Steps only the services publish; intake refuses them from channels and operators alike.
-SERVICE_ACTIONS = frozenset({LifecycleAction.LINKED})
+SERVICE_ACTIONS = frozenset({LifecycleAction.LINKED, LifecycleAction.CLUSTERED})
 
 
 class ComplaintLifecycleEvent(Event):
@@ -225,6 +229,12 @@ class ComplaintLifecycleEvent(Event):
     linked_channel: Channel | None = Field(
         default=None, description="For `linked`: the channel the joined complaint came through."
     )
+    cluster_id: Identifier | None = Field(
+        default=None, description="For `clustered`: the cluster this complaint is a member of."
+    )
+    cluster_size: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="For `clustered`: the cluster's size when it opened."
+    )
 
     @model_validator(mode="after")
     def _transfer_names_department(self) -> ComplaintLifecycleEvent:
@@ -232,6 +242,8 @@ class ComplaintLifecycleEvent(Event):
             raise ValueError("to_department is required for, and only for, a transfer")
         if (self.action is LifecycleAction.LINKED) != (self.linked_complaint_id is not None):
             raise ValueError("linked_complaint_id is required for, and only for, a link")
+        if (self.action is LifecycleAction.CLUSTERED) != (self.cluster_id is not None):
+            raise ValueError("cluster_id is required for, and only for, joining a cluster")
         named = (self.severity, self.scope, self.category) != (None, None, None)
         if (self.action is LifecycleAction.RECLASSIFIED) != named:
             raise ValueError(

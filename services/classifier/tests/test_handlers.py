@@ -16,7 +16,14 @@ from complaints_classifier.repartition import ToWindow
 from complaints_kit.clock import FakeClock
 from complaints_kit.records import Origin
 from complaints_schemas.cloudevents import encode
-from complaints_schemas.events import ComplaintClassified, ComplaintRejected, Scope, Severity
+from complaints_schemas.events import (
+    ComplaintClassified,
+    ComplaintLifecycleEvent,
+    ComplaintRejected,
+    LifecycleAction,
+    Scope,
+    Severity,
+)
 
 from .factories import T0, complaint, rules
 
@@ -29,6 +36,7 @@ class FakePublisher:
         self.to_windows: list[ToWindow] = []
         self.classifieds: list[ComplaintClassified] = []
         self.rejecteds: list[tuple[ComplaintRejected, str]] = []
+        self.lifecycles: list[ComplaintLifecycleEvent] = []
 
     def to_customer(self, message: ToWindow) -> None:
         self.to_customers.append(message)
@@ -41,6 +49,9 @@ class FakePublisher:
 
     def rejected(self, event: ComplaintRejected, *, id: str) -> None:
         self.rejecteds.append((event, id))
+
+    def lifecycle(self, event: ComplaintLifecycleEvent) -> None:
+        self.lifecycles.append(event)
 
 
 def build(
@@ -130,9 +141,9 @@ def test_bad_repartition_record_is_rejected_not_raised() -> None:
     assert base64.b64encode(rejected.original) == base64.b64encode(b"{}")
 
 
-def test_five_similar_complaints_open_one_cluster() -> None:
+def test_five_similar_complaints_open_one_cluster_and_the_first_four_are_told() -> None:
     handlers, publisher, *_ = build()
-    for n in range(1, 6):
+    for n in range(1, 7):
         accepted = complaint(
             f"C-{n}",
             title="物流不更新",
@@ -146,8 +157,19 @@ def test_five_similar_complaints_open_one_cluster() -> None:
     for message in publisher.to_windows:
         handlers.windowed(message.model_dump_json().encode(), ACCEPTED)
     scopes = [e.scope for e in publisher.classifieds]
-    assert scopes == [Scope.INDIVIDUAL] * 4 + [Scope.COMMON]
-    assert publisher.classifieds[-1].cluster_size == 5
+    assert scopes == [Scope.INDIVIDUAL] * 4 + [Scope.COMMON] * 2
+    opener = publisher.classifieds[4]
+    assert (opener.cluster_size, opener.cluster_opened) == (5, True)
+    # The four classified individual before it join its cluster; the sixth was born in it.
+    joins = publisher.lifecycles
+    assert [(j.complaint_id, j.action, j.cluster_id, j.cluster_size) for j in joins] == [
+        (f"C-{n}", LifecycleAction.CLUSTERED, opener.cluster_id, 5) for n in range(1, 5)
+    ]
+    assert len({j.event_id for j in joins}) == 4
+    # The opener redelivered (its window state written): members are not told twice.
+    again = publisher.to_windows[4]
+    handlers.windowed(again.model_dump_json().encode(), ACCEPTED)
+    assert len(publisher.lifecycles) == 4
 
 
 def test_customer_stage_links_a_duplicate_and_writes_only_on_change() -> None:

@@ -192,3 +192,36 @@ def test_threshold_and_window_are_configurable(
 )
 def test_human_duration(span: timedelta, text: str) -> None:
     assert human_duration(span) == text
+
+
+@pytest.mark.parametrize(
+    ("signatures", "joined_by_arrival"),
+    [
+        # Fingerprint mode: the fifth opens the cluster; the four before it joined it.
+        ((), [(), (), (), (), ("A1", "A2", "A3", "A4"), ()]),
+        # Similarity mode: only the opener's group is told; the other problem stays apart.
+        (
+            ((1, 200),) * 2 + ((9, 200),) + ((1, 200),) * 3,
+            [(), (), (), (), (), ("A1", "A2", "A4", "A5")],
+        ),
+    ],
+)
+def test_the_opener_names_the_members_classified_before_it(
+    signatures: tuple[tuple[int, int], ...], joined_by_arrival: list[tuple[str, ...]]
+) -> None:
+    state: WindowState | None = None
+    joined = []
+    for n in range(1, 7):
+        outcome = add_to_window(
+            state,
+            fingerprint="logistics.p-1",
+            complaint_id=f"A{n}",
+            at=T0 + n * H,
+            rule=RULE,
+            signature=((signatures[n - 1],) if signatures else ()),
+            customer=f"cust-{n}",
+        )
+        state = outcome.state
+        joined.append(outcome.joined)
+        assert bool(outcome.joined) == outcome.opened
+    assert joined == joined_by_arrival

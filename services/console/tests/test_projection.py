@@ -20,7 +20,7 @@ from complaints_console.readmodel.tables import (
 )
 from complaints_schemas import topics
 from complaints_schemas.cloudevents import DecodeError, encode
-from complaints_schemas.events import LifecycleAction
+from complaints_schemas.events import ComplaintLifecycleEvent, LifecycleAction
 
 from .factories import (
     MIN,
@@ -109,6 +109,37 @@ def test_cluster_members_and_size(engine: Engine) -> None:
         cluster = conn.execute(select(clusters)).one()
         members = conn.execute(select(func.count()).select_from(cluster_members)).scalar()
     assert (cluster.size, members, cluster.opened_at) == (3, 3, T0)
+
+
+@pytest.mark.parametrize("join_first", [False, True])
+def test_members_told_they_joined_are_listed_and_common(engine: Engine, join_first: bool) -> None:
+    """Four classified individual, then a fifth opens the cluster and the classifier tells
+    the four; in either topic order the cluster lists five from the first one's acceptance."""
+    early = [classified(f"M-{i}", at=T0 + i * MIN) for i in range(4)]
+    opener = classified("M-4", at=T0 + 4 * MIN, cluster_id="CL-2", cluster_size=5)
+    joins = [
+        ComplaintLifecycleEvent(
+            event_id=f"clustered:M-{i}",
+            complaint_id=f"M-{i}",
+            action=LifecycleAction.CLUSTERED,
+            occurred_at=T0 + 5 * MIN,
+            actor="classifier",
+            cluster_id="CL-2",
+            cluster_size=5,
+        )
+        for i in range(4)
+    ]
+    project(engine, *early)
+    project(engine, *([*joins, opener] if join_first else [opener, *joins]))
+    project(engine, *joins)  # redelivered
+    with engine.connect() as conn:
+        cluster = conn.execute(select(clusters)).one()
+        members = conn.execute(select(func.count()).select_from(cluster_members)).scalar()
+        first = conn.execute(select(complaints).where(complaints.c.complaint_id == "M-0")).one()
+        kinds = [r["kind"] for r in timeline(conn, "M-0")]
+    assert (cluster.size, members, cluster.opened_at) == (5, 5, T0)
+    assert (first.scope, first.cluster_id) == ("common", "CL-2")
+    assert kinds == ["accepted", "classified", "clustered"]
 
 
 def test_fields_from_a_newer_producer_are_tolerated_and_optional_ones_read(engine: Engine) -> None:

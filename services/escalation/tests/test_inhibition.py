@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from complaints_escalation.domain.policy import ClockSpec, EscalationPolicy, Target
 from complaints_escalation.domain.state import SlaClock, inhibited
 from complaints_escalation.domain.transitions import (
+    Outcome,
     on_classified,
     on_due,
     on_lifecycle,
     size_passed,
 )
-from complaints_schemas.events import LifecycleAction, Scope
+from complaints_schemas.events import ComplaintLifecycleEvent, LifecycleAction, Scope
 
 from .factories import T0, classified, lifecycle
 from .test_acknowledgements import run
@@ -178,3 +179,68 @@ def test_the_seeds_send_a_cluster_alert_once_whatever_its_size() -> None:
             if e.event.clock == "cluster"
         }
     assert len(ids) == 1
+
+
+def joins(
+    complaint_id: str, *, at: datetime, cluster_id: str = "cl-5", size: int = 6
+) -> ComplaintLifecycleEvent:
+    """The classifier's `clustered` step: a cluster opened after this complaint was classified."""
+    return ComplaintLifecycleEvent(
+        event_id=f"clustered:{complaint_id}",
+        complaint_id=complaint_id,
+        action=LifecycleAction.CLUSTERED,
+        occurred_at=at,
+        actor="classifier",
+        cluster_id=cluster_id,
+        cluster_size=size,
+    )
+
+
+def test_a_member_classified_before_its_cluster_opened_yields_to_the_cluster_thread() -> None:
+    policy = with_cluster(SEEDS, inhibits=frozenset({"response", "resolution"}))
+    state = on_classified(None, classified("J-1"), policy=policy).state
+    t0 = state.clocks[0].started_at
+    state, fired = run(state, t0 + MIN)
+    assert fired == []  # within its response target
+    result = on_lifecycle(state, joins("J-1", at=t0 + MIN), policy=policy)
+    assert result.outcome is Outcome.CLUSTERED
+    state = result.state
+    c = state.classification
+    assert c is not None
+    assert (c.scope, c.cluster_id, c.cluster_size) == (Scope.COMMON, "cl-5", 6)
+    state, fired = run(state, t0 + 7 * H)
+    # Neither the cluster's alert (the opener sent it) nor any of its own.
+    assert fired == []
+    # Told again (a resend): nothing changes; its own classification read again: still a member.
+    assert (
+        on_lifecycle(state, joins("J-1", at=t0 + MIN), policy=policy).outcome is Outcome.DUPLICATE
+    )
+    again = on_classified(state, classified("J-1"), policy=policy)
+    assert again.outcome is Outcome.DUPLICATE
+
+
+@pytest.mark.parametrize(("scope", "cluster_id"), [(Scope.RISK, None), (Scope.COMMON, "cl-other")])
+def test_joining_leaves_a_risk_complaint_and_a_member_of_another_cluster_as_they_are(
+    scope: Scope, cluster_id: str | None
+) -> None:
+    event = classified(
+        "J-3", scope=scope, cluster_id=cluster_id, cluster_size=5 if cluster_id else None
+    )
+    state = on_classified(None, event, policy=SEEDS).state
+    t0 = state.clocks[0].started_at
+    result = on_lifecycle(state, joins("J-3", at=t0 + MIN), policy=SEEDS)
+    assert result.outcome is Outcome.NO_EFFECT
+    assert result.state.classification == state.classification
+    assert [k.name for k in result.state.clocks] == [k.name for k in state.clocks]
+
+
+def test_a_join_that_overtakes_the_members_classification_applies_after_it() -> None:
+    policy = with_cluster(SEEDS, inhibits=frozenset({"response", "resolution"}))
+    early = on_lifecycle(None, joins("J-4", at=T0 + MIN), policy=policy)
+    assert early.outcome is Outcome.STORED_EARLY
+    state = on_classified(early.state, classified("J-4"), policy=policy).state
+    c = state.classification
+    assert c is not None
+    assert (c.scope, c.cluster_id) == (Scope.COMMON, "cl-5")
+    _, fired = run(state, state.clocks[0].started_at + 7 * H)
+    assert fired == []

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from complaints_classifier.domain.content import ContentDecision
 from complaints_classifier.domain.rules import CommonRule, ScopeRules, human_duration
 from complaints_classifier.domain.window import WindowOutcome
-from complaints_schemas.events import ComplaintClassified, Reason, Scope, Severity
+from complaints_schemas.events import (
+    ComplaintClassified,
+    ComplaintLifecycleEvent,
+    LifecycleAction,
+    Reason,
+    Scope,
+    Severity,
+)
 
-__all__ = ["decide", "human_duration", "risk_reasons", "window_reason"]
+__all__ = ["cluster_joins", "decide", "human_duration", "risk_reasons", "window_reason"]
 
 
 def decide(
@@ -46,6 +54,30 @@ def decide(
         model_version=content.model_version,
         confidence=content.confidence,
         needs_triage=content.needs_triage,
+    )
+
+
+def cluster_joins(
+    event: ComplaintClassified, joined: tuple[str, ...]
+) -> tuple[ComplaintLifecycleEvent, ...]:
+    """The cluster `event` opened, told to the members classified before it (individual then):
+    a `clustered` step keyed by each, with a deterministic id, so a resend changes nothing."""
+    if not event.cluster_opened or event.cluster_id is None:
+        return ()
+    cluster = event.cluster_id
+    return tuple(
+        ComplaintLifecycleEvent(
+            event_id="clustered:" + hashlib.sha256(f"{cluster}/{member}".encode()).hexdigest()[:32],
+            complaint_id=member,
+            action=LifecycleAction.CLUSTERED,
+            occurred_at=event.classified_at,
+            actor="classifier",
+            note=f"{event.complaint_id} opened cluster {cluster} of {event.cluster_size}",
+            cluster_id=cluster,
+            cluster_size=event.cluster_size,
+        )
+        for member in joined
+        if member != event.complaint_id
     )
 
 

@@ -76,6 +76,9 @@ class WindowOutcome:
     changed: bool  # the state differs from the one given (write it back)
     surge: Surge | None = None
     not_counted: bool = False  # counted elsewhere (an omni-channel duplicate)
+    # When this complaint opened the cluster: the members classified before it (individual
+    # then), oldest first, to be told they joined (LifecycleAction.CLUSTERED).
+    joined: tuple[str, ...] = ()
 
 
 def add_to_window(
@@ -127,6 +130,7 @@ def add_to_window(
     if cluster is None and len(kept) >= rule.threshold:
         cluster = make_cluster_id(fingerprint=fingerprint, opened_by=complaint_id)
         size, opened = len(kept), True
+    joined = tuple(e.complaint_id for e in kept if e.complaint_id != complaint_id) if opened else ()
     after = WindowState(
         entries=kept,
         cluster_id=cluster,
@@ -145,6 +149,7 @@ def add_to_window(
         changed=after != before,
         surge=_surge(len(kept), history, rule=rule, surge=surge) if surge else None,
         not_counted=not count,
+        joined=joined,
     )
 
 
@@ -189,6 +194,7 @@ def _add_similar(
     customers_before = len({e.customer or e.complaint_id for e in members_before})
     customers = len({e.customer or e.complaint_id for e in members})
     clustered = customers >= rule.threshold and not late
+    opened = clustered and customers_before < rule.threshold
     after = WindowState(entries=kept, history=history, channels=before.channels)
     return WindowOutcome(
         state=after,
@@ -197,10 +203,11 @@ def _add_similar(
         late=late,
         cluster_id=make_cluster_id(fingerprint=fingerprint, opened_by=group) if clustered else None,
         cluster_size=len(members) if clustered else None,
-        opened=clustered and customers_before < rule.threshold,
+        opened=opened,
         changed=after != before,
         surge=_surge(len(kept), history, rule=rule, surge=surge) if surge else None,
         not_counted=not count,
+        joined=tuple(e.complaint_id for e in members_before) if opened else (),
     )
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
+from complaints_classifier.domain.decision import cluster_joins
 from complaints_classifier.domain.identity import customer_identity
 from complaints_classifier.domain.pipeline import customer_stage, window_stage, with_channels
 from complaints_classifier.live_rules import CurrentRules
@@ -104,6 +105,8 @@ class Handlers:
             state = outcome.state.model_copy(update={"channels": channels})
             self._store.put(content.fingerprint, state, partition=origin.partition)
         self._publisher.classified(event)
+        for step in cluster_joins(event, outcome.joined):
+            self._publisher.lifecycle(step)
         self._received.append(message.received_at)
         self._count(event, duplicate=outcome.duplicate, late=outcome.late, opened=outcome.opened)
         log.info(

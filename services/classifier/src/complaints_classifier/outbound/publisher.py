@@ -14,7 +14,11 @@ from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from complaints_classifier.repartition import ToWindow
 from complaints_schemas.cloudevents import KafkaRecord, encode
-from complaints_schemas.events import ComplaintClassified, ComplaintRejected
+from complaints_schemas.events import (
+    ComplaintClassified,
+    ComplaintLifecycleEvent,
+    ComplaintRejected,
+)
 
 SOURCE = "/services/classifier"
 # How long one wait in `settle` lasts before it logs and waits again; the producer's own
@@ -37,6 +41,10 @@ class Publisher(Protocol):
 
     def classified(self, event: ComplaintClassified) -> None:
         """Queue the decision, keyed by complaint id."""
+        ...
+
+    def lifecycle(self, event: ComplaintLifecycleEvent) -> None:
+        """Queue a service's lifecycle step (a member told it joined a cluster)."""
         ...
 
     def rejected(self, event: ComplaintRejected, *, id: str) -> None: ...
@@ -130,12 +138,14 @@ class BatchPublisher:
         to_window: str,
         classified: str,
         rejected: str,
+        lifecycle: str,
     ) -> None:
         self._outbox = outbox
         self._to_customer = to_customer
         self._to_window = to_window
         self._classified = classified
         self._rejected = rejected
+        self._lifecycle = lifecycle
 
     def to_customer(self, message: ToWindow) -> None:
         key = message.customer_key.encode()
@@ -148,6 +158,10 @@ class BatchPublisher:
     def classified(self, event: ComplaintClassified) -> None:
         record = encode(event, source=SOURCE, id=event.complaint_id, time=event.classified_at)
         self._outbox.send(self._classified, record.key, record.value, _headers(record))
+
+    def lifecycle(self, event: ComplaintLifecycleEvent) -> None:
+        record = encode(event, source=SOURCE, id=event.event_id, time=event.occurred_at)
+        self._outbox.send(self._lifecycle, record.key, record.value, _headers(record))
 
     def rejected(self, event: ComplaintRejected, *, id: str) -> None:
         record = encode(event, source=SOURCE, id=id, time=event.rejected_at)

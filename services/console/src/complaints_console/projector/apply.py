@@ -200,47 +200,70 @@ def _classified_step(
 
 def _cluster(conn: Connection, event: ComplaintClassified) -> None:
     assert event.cluster_id is not None
+    _join_cluster(
+        conn,
+        event.cluster_id,
+        complaint_id=event.complaint_id,
+        joined_at=event.complaint.accepted_at,
+        channel=event.complaint.channel.value,
+        size=event.cluster_size,
+        category=event.category,
+        department=event.department,
+        title=mask_text(event.complaint.title),
+    )
+
+
+def _join_cluster(
+    conn: Connection,
+    cluster_id: str,
+    *,
+    complaint_id: str,
+    joined_at: datetime | None,
+    channel: str | None,
+    size: int | None,
+    category: str | None,
+    department: str | None,
+    title: str | None,
+) -> None:
+    """A member in the cluster's list; the cluster opened at its earliest member's acceptance
+    (members told they joined after it opened come first: they were there before)."""
     found = conn.execute(
-        select(clusters.c.opened_at, clusters.c.size).where(
-            clusters.c.cluster_id == event.cluster_id
-        )
+        select(clusters.c.opened_at, clusters.c.size).where(clusters.c.cluster_id == cluster_id)
     ).first()
-    joined = event.complaint.accepted_at
     if found is None:
         conn.execute(
             clusters.insert().values(
-                cluster_id=event.cluster_id,
-                category=event.category,
-                department=event.department,
-                title=mask_text(event.complaint.title),
-                opened_at=joined,
+                cluster_id=cluster_id,
+                category=category,
+                department=department,
+                title=title,
+                opened_at=joined_at,
                 size=0,
             )
         )
-    elif found.opened_at is None or joined < found.opened_at:
+    elif joined_at is not None and (found.opened_at is None or joined_at < found.opened_at):
         conn.execute(
             update(clusters)
-            .where(clusters.c.cluster_id == event.cluster_id)
-            .values(opened_at=joined, title=mask_text(event.complaint.title))
+            .where(clusters.c.cluster_id == cluster_id)
+            .values(opened_at=joined_at, title=title)
         )
     insert_ignore(
         conn,
         cluster_members,
         {
-            "cluster_id": event.cluster_id,
-            "complaint_id": event.complaint_id,
-            "joined_at": joined,
-            "channel": event.complaint.channel.value,
+            "cluster_id": cluster_id,
+            "complaint_id": complaint_id,
+            "joined_at": joined_at,
+            "channel": channel,
         },
     )
     members = conn.execute(
-        select(cluster_members.c.complaint_id).where(
-            cluster_members.c.cluster_id == event.cluster_id
-        )
+        select(cluster_members.c.complaint_id).where(cluster_members.c.cluster_id == cluster_id)
     ).all()
-    size = max(len(members), event.cluster_size or 0)
     conn.execute(
-        update(clusters).where(clusters.c.cluster_id == event.cluster_id).values(size=size)
+        update(clusters)
+        .where(clusters.c.cluster_id == cluster_id)
+        .values(size=max(len(members), size or 0))
     )
 
 
@@ -257,6 +280,10 @@ def lifecycle(conn: Connection, event: ComplaintLifecycleEvent) -> None:
             complaints.c.severity,
             complaints.c.scope,
             complaints.c.category,
+            complaints.c.cluster_id,
+            complaints.c.channel,
+            complaints.c.accepted_at,
+            complaints.c.title,
         ).where(complaints.c.complaint_id == cid)
     ).one()
     existing = conn.execute(select(steps.c.pending).where(steps.c.step_id == step_id)).first()
@@ -302,6 +329,23 @@ def lifecycle(conn: Connection, event: ComplaintLifecycleEvent) -> None:
             scope=event.scope.value if event.scope else row.scope,
             category=event.category or row.category,
             needs_triage=False,
+        )
+    elif action is LifecycleAction.CLUSTERED and event.cluster_id and row.cluster_id is None:
+        # As the escalation service does: an individual complaint becomes a member.
+        changes.update(
+            cluster_id=event.cluster_id,
+            scope="common" if row.scope in (None, "individual") else row.scope,
+        )
+        _join_cluster(
+            conn,
+            event.cluster_id,
+            complaint_id=cid,
+            joined_at=row.accepted_at or event.occurred_at,
+            channel=row.channel,
+            size=event.cluster_size,
+            category=row.category,
+            department=row.department,
+            title=row.title,
         )
     conn.execute(update(complaints).where(complaints.c.complaint_id == cid).values(**changes))
     _touch(conn, cid, event.occurred_at)

@@ -96,6 +96,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "k_classified": ("分类", "classified"),
     "k_reclassified": ("重新分类", "reclassified"),
     "k_linked": ("重复投诉并入", "duplicate joined"),
+    "k_clustered": ("并入共性问题", "joined a common issue"),
     "k_warning": ("预警", "warning"),
     "k_breach": ("超时升级", "breach"),
     "k_acknowledged": ("确认", "acknowledged"),

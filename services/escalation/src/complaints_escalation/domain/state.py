@@ -238,6 +238,9 @@ class LifecycleFact:
     # A link: the complaint that joined this one as a duplicate, and its channel.
     linked_complaint_id: str | None = None
     linked_channel: str | None = None
+    # A cluster opened after this complaint was classified: it is a member from then on.
+    cluster_id: str | None = None
+    cluster_size: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,6 +412,9 @@ def _fact_json(e: LifecycleFact) -> dict[str, Any]:
     if e.linked_complaint_id is not None:
         fact["linked_complaint_id"] = e.linked_complaint_id
         fact["linked_channel"] = e.linked_channel
+    if e.cluster_id is not None:
+        fact["cluster_id"] = e.cluster_id
+        fact["cluster_size"] = e.cluster_size
     return fact
 
 
@@ -426,6 +432,8 @@ def _fact_from(e: dict[str, Any]) -> LifecycleFact:
         clock=e.get("clock"),
         linked_complaint_id=e.get("linked_complaint_id"),
         linked_channel=e.get("linked_channel"),
+        cluster_id=e.get("cluster_id"),
+        cluster_size=e.get("cluster_size"),
     )
 
 

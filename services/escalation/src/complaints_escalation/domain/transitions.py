@@ -38,6 +38,7 @@ from complaints_schemas.events import (
     Customer,
     EscalationKind,
     LifecycleAction,
+    Scope,
 )
 from complaints_schemas.pii import mask
 
@@ -66,6 +67,8 @@ class Outcome(StrEnum):
     # Omni-channel: a duplicate joined its original (no clocks), and the original learned of it.
     JOINED = "joined"
     LINKED = "linked"
+    # A cluster opened after the complaint was classified individual: it became a member.
+    CLUSTERED = "clustered"
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +185,8 @@ def on_lifecycle(
         clock=event.clock,
         linked_complaint_id=event.linked_complaint_id,
         linked_channel=event.linked_channel.value if event.linked_channel else None,
+        cluster_id=event.cluster_id,
+        cluster_size=event.cluster_size,
     )
     seen = (*before.seen_event_ids, fact.event_id)[-MAX_SEEN_EVENT_IDS:]
     if before.status is Status.AWAITING_CLASSIFICATION:
@@ -306,6 +311,33 @@ def _apply(
                 transfers=state.transfers + 1,
             )
             outcome = Outcome.TRANSFERRED
+    elif action is LifecycleAction.CLUSTERED:
+        # An individual complaint becomes a member: the policy's common clocks start (the
+        # cluster's thread, which may inhibit this complaint's own chains); a risk complaint
+        # stays one, a member already knows its cluster.
+        if c.scope is Scope.INDIVIDUAL and c.cluster_id is None and state.duplicate_of is None:
+            member = replace(
+                c, scope=Scope.COMMON, cluster_id=fact.cluster_id, cluster_size=fact.cluster_size
+            )
+            after = _recomputed(state, member, at=at, policy=policy)
+            # The cluster's alert so far is the opener's (the same escalation id): not sent
+            # again from here; its later steps fire from every member (the notifier sends one).
+            names = {k.name for k in state.clocks}
+            sent = tuple(
+                step.key
+                for k in after.clocks
+                if k.name not in names and k.spec.per_cluster
+                for step in k.steps(until=at, fired=state.fired)
+                if step.due_at <= at
+            )
+            changes.update(
+                classification=after.classification,
+                clocks=after.clocks,
+                policy_version=after.policy_version,
+                fired=(*state.fired, *sent),
+                fired_at=(*state.fired_at, *(at for _ in sent)),
+            )
+            outcome = Outcome.CLUSTERED
     elif action is LifecycleAction.RECLASSIFIED:
         # A person's decision: clocks recomputed as for the classifier's reclassification.
         moved = replace(
@@ -402,6 +434,11 @@ def _reclassified(
 ) -> Transition:
     old = state.classification
     assert old is not None
+    if old.scope is Scope.COMMON and new.scope is Scope.INDIVIDUAL and new.cluster_id is None:
+        # Its decision from before the cluster opened, read again: it stays a member.
+        new = replace(
+            new, scope=old.scope, cluster_id=old.cluster_id, cluster_size=old.cluster_size
+        )
     if (old.severity, old.scope, old.category) == (new.severity, new.scope, new.category):
         same = old.accepted_at == new.accepted_at
         return Transition(
