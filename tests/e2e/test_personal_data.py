@@ -48,8 +48,9 @@ PLANTED = (MOBILE, EMAIL, CN_ID, CARD)
 _MOBILE_RE = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")
 _ID_RE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 # Card numbers start with an issuer's digit (UnionPay 62, Visa 4, Mastercard 5, JCB 3);
-# nanosecond timestamps (19 digits from 1...) are not cards.
-_CARD_RE = re.compile(r"(?<!\d)[3-6]\d{15,18}(?!\d)")
+# nanosecond timestamps (19 digits from 1...) are not cards; nor is a Luhn-valid run inside a
+# hex id (a full run flagged 410145412032783486 in ESC-18e3f410145412032783486e34100b01).
+_CARD_RE = re.compile(r"(?<![0-9A-Za-z])[3-6]\d{15,18}(?![0-9A-Za-z])")
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]{2,}@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 
@@ -68,6 +69,7 @@ def test_the_detector_finds_what_it_must() -> None:
         personal_data_in("139****5678 110105********002X 6222********3445 z***@example.com") == []
     )
     assert personal_data_in("cluster.9fe13133095266ab 电话13812341234") == ["13812341234"]
+    assert personal_data_in("ESC-18e3f410145412032783486e34100b01") == []
 
 
 def test_no_log_line_or_notification_carries_personal_data(stack: Stack) -> None:
