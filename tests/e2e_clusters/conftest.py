@@ -1,7 +1,7 @@
-"""A pipeline whose policy turns the cluster thread on: the cluster alert inhibits its members'
-own response, resolution and closure alerts and is sent again past 7 complaints; the classifier
-opens a cluster at 6; member SLAs are short, so a member alert that is not inhibited arrives
-within the test."""
+"""A pipeline with the seeds' cluster thread (the cluster alert inhibits its members' own
+response, resolution and closure alerts), sent again past 7 complaints; the classifier opens a
+cluster at 6; member SLAs are short, so a member alert that is not inhibited arrives within
+the test."""
 
 from __future__ import annotations
 
@@ -18,12 +18,10 @@ MEMBER_SLA_SECONDS = 8.0
 
 def cluster_policy(workdir: Path) -> Path:
     text = (REPO / "config" / "escalation" / "policy.yaml").read_text(encoding="utf-8")
-    marker = "        per_cluster: true"
-    assert text.count(marker) == 1
-    text = text.replace(
-        marker,
-        "        inhibits: [response, resolution, closure]\n        update_at: [7]\n" + marker,
-    )
+    seeds = "        update_at: [10, 20, 50, 100]"
+    assert text.count(seeds) == 1
+    assert text.count("        inhibits: [response, resolution, closure]") == 1
+    text = text.replace(seeds, "        update_at: [7]")
     path = workdir / "policy.yaml"
     path.write_text(text, encoding="utf-8")
     return path

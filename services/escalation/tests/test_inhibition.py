@@ -22,7 +22,7 @@ from .factories import T0, classified, lifecycle
 from .test_acknowledgements import run
 from .test_engine import SEEDS
 
-MIN, H = timedelta(minutes=1), timedelta(hours=1)
+MIN, H, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
 
 
 def clock(
@@ -159,26 +159,27 @@ def test_a_growing_cluster_alerts_again_past_each_threshold_with_the_count() -> 
     assert sorted(ids.values()) == [5, 10, 23]
 
 
-def test_the_seeds_leave_a_cluster_members_own_alerts_on() -> None:
+def test_the_seeds_keep_a_cluster_members_own_alerts_behind_the_cluster_alert() -> None:
     event = classified("I-4", scope=Scope.COMMON, cluster_id="cl-9", cluster_size=6)
     state = on_classified(None, event, policy=SEEDS).state
     t0 = state.clocks[0].started_at
-    _, fired = run(state, t0 + 10 * MIN)
-    assert fired == [("cluster", 1), ("response", 1)]
+    state, fired = run(state, t0 + 10 * DAY)
+    assert fired == [("cluster", 1)]  # no response, resolution or closure alert of its own
+    ack = lifecycle("I-4", LifecycleAction.ACKNOWLEDGED, at=t0 + 10 * DAY, clock="cluster")
+    _, later = run(on_lifecycle(state, ack, policy=SEEDS).state, t0 + 10 * DAY + MIN)
+    assert {name for name, _ in later} == {"resolution", "closure"}  # overdue: visible again
 
 
-def test_the_seeds_send_a_cluster_alert_once_whatever_its_size() -> None:
-    ids = set()
-    for size in (5, 10, 23):
+def test_the_seeds_send_a_cluster_alert_once_then_an_update_past_each_size() -> None:
+    ids: dict[str, int] = {}
+    for size in (5, 9, 10, 19, 23):
         event = classified(f"S-{size}", scope=Scope.COMMON, cluster_id="cl-8", cluster_size=size)
         state = on_classified(None, event, policy=SEEDS).state
         t0 = state.clocks[0].started_at
-        ids |= {
-            e.event.escalation_id
-            for e in on_due(state, token=state.version, now=t0)
-            if e.event.clock == "cluster"
-        }
-    assert len(ids) == 1
+        for e in on_due(state, token=state.version, now=t0):
+            if e.event.clock == "cluster":
+                ids.setdefault(e.event.escalation_id, size)
+    assert sorted(ids.values()) == [5, 10, 23]
 
 
 def joins(
