@@ -267,6 +267,19 @@ def test_env_override_keeps_other_clocks() -> None:
             "policy.yaml:7: policy a, clock r: warning: a warning percent is between 0 and 100",
         ),
         ("policies: []\n", "policy.yaml:1: version is required"),
+        (
+            # an ack through the cluster's alert reaches one member: a level 2 would still fire
+            "version: 1\npolicies:\n  - name: a\n    clocks:\n      - name: c\n"
+            "        target: 0 minutes\n        per_cluster: true\n        chain:\n"
+            "          levels: [{after: 0 minutes}, {after: 1 hour}]\n",
+            "policy.yaml:5: policy a, clock c: a per_cluster clock has one level and no repeat",
+        ),
+        (
+            "version: 1\npolicies:\n  - name: a\n    clocks:\n      - name: c\n"
+            "        target: 0 minutes\n        per_cluster: true\n"
+            "        chain: {repeat_every: 1 hour}\n",
+            "policy.yaml:5: policy a, clock c: a per_cluster clock has one level and no repeat",
+        ),
         ("version: 1\nwhatever: 2\npolicies: []\n", "policy.yaml:1: top level: unknown key"),
         (
             # a second directory of who is paged: the notifier's directory.roles is the one

@@ -246,6 +246,14 @@ class _Reader(Reader):
                 chain=self.chain(chain_node, where),
             ),
         )
+        if spec.per_cluster and (len(spec.chain.levels) > 1 or spec.chain.repeat_every):
+            # An ack through the cluster's alert reaches the one complaint it names; a later
+            # level or a repeat would still fire from every other member's clock.
+            raise self.fail(
+                node,
+                f"{where}: a per_cluster clock has one level and no repeat_every"
+                " (an acknowledgement is not cluster-wide: later levels would not stop)",
+            )
         if any(not t.elapsed for t in (spec.target, *by_severity.values())) and (
             calendar == CALENDAR_24X7.name and not calendars.by_department
         ):
