@@ -11,31 +11,42 @@ approximate index (measured in bench/classifier.py).
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 Signature = tuple[tuple[int, int], ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Sparse:
+    """A signature as a lookup table with its norm: made once per window entry, not per look."""
+
+    weights: dict[int, int]
+    norm: float
+
+
+def sparse(signature: Signature) -> Sparse:
+    weights = dict(signature)
+    values = weights.values()
+    # Integer weights: the sums are exact whatever their order.
+    return Sparse(weights, math.sqrt(sum(map(operator.mul, values, values))))
+
+
 def best_group(
-    signature: Signature, members: Iterable[tuple[str, Signature]], *, threshold: float
+    signature: Signature, members: Iterable[tuple[str, Sparse]], *, threshold: float
 ) -> tuple[str | None, float]:
     """The group (id) whose members are on average most similar, if it reaches `threshold`."""
-    mine = dict(signature)
-    mine_norm = math.sqrt(sum(w * w for w in mine.values()))
-    if not mine_norm:
+    mine = sparse(signature)
+    if not mine.norm:
         return None, 0.0
-    get = mine.get
+    ours = mine.weights
     sums: dict[str, float] = {}
     counts: dict[str, int] = {}
     for group, other in members:
-        dot = 0
-        square = 0
-        for k, w in other:
-            dot += w * get(k, 0)
-            square += w * w
-        sums[group] = sums.get(group, 0.0) + (
-            dot / (mine_norm * math.sqrt(square)) if square else 0.0
-        )
+        theirs = other.weights
+        dot = sum(ours[k] * theirs[k] for k in ours.keys() & theirs.keys())
+        sums[group] = sums.get(group, 0.0) + (dot / (mine.norm * other.norm) if other.norm else 0.0)
         counts[group] = counts.get(group, 0) + 1
     best, best_score = None, 0.0
     for group, total in sums.items():

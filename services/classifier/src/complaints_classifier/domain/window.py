@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from complaints_classifier.domain.fingerprint import cluster_id as make_cluster_id
 from complaints_classifier.domain.rules import CommonRule, SurgeRule
-from complaints_classifier.domain.similarity import Signature, best_group
+from complaints_classifier.domain.similarity import Signature, Sparse, best_group, sparse
 
 _BUCKET = timedelta(hours=1)
 
@@ -27,6 +28,11 @@ class WindowEntry(BaseModel):
     customer: str | None = None
     signature: tuple[tuple[int, int], ...] = ()
     group: str | None = None
+
+    @cached_property
+    def sparse(self) -> Sparse:
+        """The signature as similarity compares it (kept in memory, not in the state)."""
+        return sparse(self.signature)
 
 
 class HourCount(BaseModel):
@@ -180,7 +186,7 @@ def _add_similar(
     else:
         found, _ = best_group(
             signature,
-            ((e.group or e.complaint_id, e.signature) for e in kept if e.signature),
+            ((e.group or e.complaint_id, e.sparse) for e in kept if e.signature),
             threshold=similarity,
         )
         group = found or complaint_id

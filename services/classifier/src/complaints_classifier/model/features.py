@@ -43,11 +43,11 @@ def tokens(text: str) -> list[str]:
     for run in text.split(" "):
         padded = f" {run} "
         for n in NGRAMS:
-            out.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
+            out.extend([padded[i : i + n] for i in range(len(padded) - n + 1)])
     words = _LATIN_WORD.findall(text)
-    out.extend(f"w:{w}" for w in words)
-    out.extend(f"w:{a}_{b}" for a, b in itertools.pairwise(words))
-    out.extend(f"s:{s.name}" for s in signals(text))
+    out.extend([f"w:{w}" for w in words])
+    out.extend([f"w:{a}_{b}" for a, b in itertools.pairwise(words)])
+    out.extend([f"s:{s.name}" for s in signals(text)])
     return out
 
 

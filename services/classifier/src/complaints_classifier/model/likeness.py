@@ -17,6 +17,7 @@ Term ids are CRC-32 hashes with the view in the top bits: stable across processe
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import unicodedata
@@ -82,31 +83,33 @@ def views(
     """The five views' term counts: `raw` as the channel sent it, `normalised` as the model,
     `dictionary` the English glosses of Chinese words."""
     found = [w for w in words(normalised) if not w.isdigit()]
-    glosses: Counter[str] = Counter()
+    glossed: list[str] = []  # counted once at the end: Counter.update per word costs more
     for word in found:
         if _HAN.search(word):
             # A word the dictionary lacks ("烫得") is glossed character by character.
             known = dictionary.get(word)
-            glosses.update(known if known else {g for c in word for g in dictionary.get(c, ())})
+            glossed.extend(known if known else {g for c in word for g in dictionary.get(c, ())})
         elif _LATIN.fullmatch(word) and word not in GLOSS_STOP:
-            glosses[stem(word)] += 1
-    grams: Counter[str] = Counter()
+            glossed.append(stem(word))
+    grams: list[str] = []
     for run in normalised.split(" "):
         padded = f" {run} "
         for n in (2, 3):
-            grams.update(padded[i : i + n] for i in range(len(padded) - n + 1))
+            grams.extend([padded[i : i + n] for i in range(len(padded) - n + 1)])
     folded = unicodedata.normalize("NFKC", raw).lower()
     return {
         "words": Counter(found),
-        "glosses": glosses,
-        "grams": grams,
+        "glosses": Counter(glossed),
+        "grams": Counter(grams),
         "signals": Counter(s.name for s in signals(normalised)),
         "codes": Counter(_CODE.findall(folded)),
     }
 
 
-def term_id(view: str, term: str) -> int:
-    return (VIEWS.index(view) << 28) | (zlib.crc32(term.encode()) & 0x0FFFFFFF)
+def term_ids(view: str, terms: Iterable[str]) -> list[int]:
+    """Each term's id, in order: the view in the top bits, the term's CRC-32 below."""
+    prefix, crc = VIEWS.index(view) << 28, zlib.crc32
+    return [prefix | (crc(t.encode()) & 0x0FFFFFFF) for t in terms]
 
 
 @dataclass(frozen=True)
@@ -123,24 +126,25 @@ class Likeness:
     def vectors(self, raw: str, normalised: str) -> dict[str, dict[int, float]]:
         """Each view's l2-normalised TF-IDF vector."""
         out = {}
+        idf, rarest, log = self.idf.get, self.rarest, math.log
         for view, counts in views(raw, normalised, self.glosses).items():
-            vector = {
-                term_id(view, t): (1.0 + math.log(c)) * self.idf.get(term_id(view, t), self.rarest)
-                for t, c in counts.items()
-            }
+            vector = {}
+            for term, k in zip(counts, term_ids(view, counts), strict=True):
+                vector[k] = (1.0 + log(counts[term])) * idf(k, rarest)
             norm = math.sqrt(sum(v * v for v in vector.values()))
             out[view] = {k: v / norm for k, v in vector.items()} if norm else {}
         return out
 
     def signature(self, raw: str, normalised: str) -> tuple[tuple[int, int], ...]:
         """The strongest weighted terms (id, weight quantised to 1-255), sorted by id."""
-        weighted = {
-            k: v * math.sqrt(self.weights.get(view, 0.0))
-            for view, vector in self.vectors(raw, normalised).items()
-            for k, v in vector.items()
-        }
-        strongest = sorted(weighted.items(), key=lambda kv: -kv[1])[:SIZE]
-        top = max((v for _, v in strongest), default=0.0)
+        weighted: dict[int, float] = {}
+        for view, vector in self.vectors(raw, normalised).items():
+            scale = math.sqrt(self.weights.get(view, 0.0))
+            for k, v in vector.items():
+                weighted[k] = v * scale
+        # Ties broken by id: the glosses come from sets, whose order varies between processes.
+        strongest = heapq.nsmallest(SIZE, weighted.items(), key=lambda kv: (-kv[1], kv[0]))
+        top = strongest[0][1] if strongest else 0.0
         if top <= 0:
             return ()
         return tuple(sorted((k, max(1, round(v / top * 255))) for k, v in strongest if v > 0))
@@ -156,6 +160,6 @@ def idf_table(
     for raw, normalised in texts:
         n += 1
         found = views(raw, normalised, dictionary)
-        df.update({term_id(v, t) for v, counts in found.items() for t in counts})
+        df.update({k for v, counts in found.items() for k in term_ids(v, counts)})
     table = {k: math.log((1 + n) / (1 + d)) + 1 for k, d in df.items() if d >= 2}
     return table, math.log(1 + n) + 1

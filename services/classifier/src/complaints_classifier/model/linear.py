@@ -68,14 +68,15 @@ class LinearModel:
 
     def vector(self, text: str) -> tuple[list[str], npt.NDArray[np.int64], Floats]:
         """The TF-IDF vector of model-normalised text: its features, their ids and weights."""
-        counts = Counter(t for t in tokens(text) if t in self.vocabulary)
-        if not counts:
+        vocabulary = self.vocabulary
+        known = [(t, c) for t, c in Counter(tokens(text)).items() if t in vocabulary]
+        if not known:
             return [], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        index = np.fromiter((self.vocabulary[t] for t in counts), dtype=np.int64)
-        tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), dtype=np.float32)
+        index = np.array([vocabulary[t] for t, _ in known], dtype=np.int64)
+        tf = np.array([1.0 + math.log(c) for _, c in known], dtype=np.float32)
         x = tf * self.idf[index]
         x /= np.linalg.norm(x)
-        return list(counts), index, x
+        return [t for t, _ in known], index, x
 
     def predict(self, text: str, *, top: int = 3) -> Prediction:
         """Every head's class probabilities for model-normalised text."""
