@@ -1,9 +1,9 @@
-"""Classifier throughput: the pure domain path and one faust worker over the real broker.
+"""Classifier throughput: the pure domain path and one worker over the real broker.
 
 Both figures are events per second per worker (one process). The floor of bench/floor.py
 (a three-hop pass-through of bare confluent-kafka clients) is measured in the same run, on
 the same broker, and the worker figure is quoted as a ratio to it. Complaints are the
-labelled set's texts with fresh ids, customers and times.
+corpus writers' single complaints with fresh ids, customers and times.
 
     uv run python bench/classifier.py [--pure 20000] [--messages 5000] [--floor 50000]
 
@@ -31,7 +31,7 @@ from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
 from complaints_classifier.domain.content import ContentClassifier
 from complaints_classifier.domain.pipeline import InMemoryPipeline
-from complaints_classifier.evaluation import load_labelled
+from complaints_classifier.evaluation import load_corpus
 from complaints_classifier.live_rules import build_classifier
 from complaints_classifier.rules_file import load_rules
 from complaints_cli.broker import free_port, kafka_broker, kafka_version
@@ -46,12 +46,13 @@ import floor
 
 REPO = Path(__file__).resolve().parents[1]
 RULES = REPO / "config" / "classifier" / "rules.yaml"
-LABELLED = REPO / "config" / "classifier" / "labelled.jsonl"
+CORPUS = REPO / "config" / "classifier" / "corpus"
 
 
 def complaints(count: int, *, run: str, start: datetime) -> list[ComplaintAccepted]:
-    """`count` complaints cycling through the labelled texts; 2,000 customers, 10 ms apart."""
-    texts = [item.complaint for item in load_labelled(LABELLED)]
+    """`count` complaints cycling through the corpus writers' single complaints (more texts
+    than the signal cache holds, so no text is met again warm); 2,000 customers, 10 ms apart."""
+    texts = [item.complaint for part in ("train", "holdout") for item in load_corpus(CORPUS, part)]
     out = []
     for i in range(count):
         base = texts[i % len(texts)]
